@@ -1,0 +1,67 @@
+"""Where the store lives and how it is laid out.
+
+The layout (all below ``$MONOTRAIL_HOME``)::
+
+    store/<normalized-name>/<version>/<wheel-tag>/   one unpacked wheel (a sys.path root)
+    artifacts/<sha256>/<filename>                    downloaded or built wheels and sdists
+    envs/<key>.json                                  environment records
+    envs/<key>/bin/                                  console scripts of that environment
+    locks/<key>.json                                 resolutions monotrail made itself
+    interpreters/                                    provisioned interpreters, interpreter facts
+    boot/<version>/                                  the bootstrap put on PYTHONPATH
+    tmp/                                             temporary siblings, renamed into place
+
+This module is on the ``run`` fast path, so it avoids importing platformdirs on Linux, where the
+rule is short (XDG); elsewhere it asks platformdirs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+#: Sub-folder of an entry holding the wheel's ``.data`` parts (scripts, headers, data). A name
+#: that is not an identifier, so it can never shadow an importable module.
+ENTRY_DATA_DIR = ".monotrail-data"
+
+
+def home() -> Path:
+    """The store's root folder: ``$MONOTRAIL_HOME``, else the user cache dir for monotrail."""
+    configured = os.environ.get("MONOTRAIL_HOME")
+    if configured:
+        return Path(configured).expanduser().absolute()
+    if sys.platform.startswith("linux"):
+        xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+        base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
+        return base / "monotrail"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("monotrail", appauthor=False))
+
+
+def store_dir() -> Path:
+    return home() / "store"
+
+
+def artifacts_dir() -> Path:
+    return home() / "artifacts"
+
+
+def envs_dir() -> Path:
+    return home() / "envs"
+
+
+def locks_dir() -> Path:
+    return home() / "locks"
+
+
+def interpreters_dir() -> Path:
+    return home() / "interpreters"
+
+
+def tmp_dir() -> Path:
+    """Scratch space on the same file system as the store, so renames into place are atomic."""
+    path = home() / "tmp"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,1 @@
+"""pip-compatible front end: ``pip-monotrail install``."""

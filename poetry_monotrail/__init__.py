@@ -1,0 +1,1 @@
+"""Poetry application plugin: ``poetry monotrail run`` and ``poetry monotrail install``."""
