@@ -18,7 +18,7 @@ from monotrail import paths
 from monotrail.errors import MonotrailError
 
 # Bumped whenever the script or the cached fields change, so old cache files are not trusted.
-_FACTS_FORMAT = 1
+_FACTS_FORMAT = 2
 
 # Runs inside the target interpreter, which may be as old as 3.9: stdlib only. The markers are
 # computed the way PEP 508 defines them; tags are derived from these facts by packaging, here.
@@ -56,6 +56,7 @@ print(json.dumps({
     "platstdlib": sysconfig.get_paths()["platstdlib"],
     "stdlib_module_names": sorted(getattr(sys, "stdlib_module_names", ())) or None,
     "base_prefix": sys.base_prefix,
+    "sys_path": [p for p in sys.path if p],
 }))
 """
 
@@ -73,6 +74,8 @@ class Interpreter:
     stdlib: str
     platstdlib: str
     stdlib_module_names: list[str] | None
+    #: sys.path of the bare interpreter (no site): the standard library's folders.
+    sys_path: list[str]
 
     @property
     def short_version(self) -> str:
@@ -118,6 +121,7 @@ def query(executable: str | os.PathLike[str]) -> Interpreter:
         stdlib=data["stdlib"],
         platstdlib=data["platstdlib"],
         stdlib_module_names=data["stdlib_module_names"],
+        sys_path=data["sys_path"],
     )
 
 

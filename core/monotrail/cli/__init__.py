@@ -1,0 +1,1 @@
+"""The ``monotrail`` command line."""

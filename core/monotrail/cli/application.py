@@ -1,0 +1,95 @@
+"""The cleo application: every command but the fast ``run`` dispatch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cleo.application import Application
+from cleo.commands.command import Command
+from cleo.helpers import argument, option
+
+from monotrail import __version__
+from monotrail.errors import MonotrailError
+
+
+class MonotrailCommand(Command):  # type: ignore[misc]
+    """A command whose MonotrailError becomes one ``error:`` line and exit code 2."""
+
+    def execute(self, io: Any) -> int:
+        from monotrail import log
+
+        log.configure(2 if io.is_debug() else (1 if io.is_very_verbose() else 0))
+        try:
+            return int(super().execute(io) or 0)
+        except MonotrailError as err:
+            io.write_error_line(f"<error>error: {err}</error>")
+            return err.exit_code
+
+
+class RunCommand(MonotrailCommand):
+    name = "run"
+    description = "Run python or a console script with the project's locked dependencies."
+    arguments = [argument("args", "python ARGS... or command NAME ARGS...", multiple=True, optional=True)]
+    options = [
+        option("extras", "E", "Install this extra (repeatable).", flag=False, multiple=True),
+        option("group", None, "Also install this dependency group.", flag=False, multiple=True),
+        option("project", None, "The project directory.", flag=False),
+        option("python", "p", "The interpreter to run.", flag=False),
+    ]
+
+    def handle(self) -> int:
+        # Reached only through `monotrail help run`-style paths; `monotrail run` is dispatched
+        # before cleo so that its arguments pass through untouched.
+        from monotrail.cli import run_args
+
+        self.line(run_args.RUN_HELP)
+        return 0
+
+
+class InstallCommand(MonotrailCommand):
+    name = "install"
+    description = "Fill the store with the project's locked packages and say what was added."
+    help = (
+        "Resolves when the project has no valid lock (Poetry's solver for Poetry projects, pip's\n"
+        "resolver for requirements.txt), then downloads, unpacks and compiles every package the\n"
+        "target interpreter needs into the global store. Nothing is installed anywhere else."
+    )
+    options = [
+        option("extras", "E", "Install this extra (repeatable).", flag=False, multiple=True),
+        option("group", None, "Also install this dependency group.", flag=False, multiple=True),
+        option("project", None, "The project directory.", flag=False),
+        option("python", "p", "The interpreter to install for (a path).", flag=False),
+        option("no-compile", None, "Do not compile bytecode."),
+    ]
+
+    def handle(self) -> int:
+        import time
+        from pathlib import Path
+
+        from monotrail import interpreter, project, sync
+        from monotrail.cli.main import _target_executable
+
+        started = time.perf_counter()
+        explicit = self.option("project")
+        found = project.discover(explicit=Path(explicit) if explicit else None)
+        target = interpreter.query(_target_executable(self.option("python")))
+        extras = [e for value in self.option("extras") for e in value.replace(",", " ").split()]
+        prepared = sync.prepare(
+            found, target, extras, list(self.option("group")), not self.option("no-compile")
+        )
+        report = prepared.report
+        for name in report.added:
+            self.line(f"  <fg=green>+</> {name}")
+        elapsed = time.perf_counter() - started
+        self.line(
+            f"{len(report.added)} added, {len(report.reused)} already in the store "
+            f"({len(report.entries)} packages for Python {target.full_version}) in {elapsed:.2f}s"
+        )
+        return 0
+
+
+def application() -> Application:
+    app = Application("monotrail", __version__)
+    for command in (RunCommand(), InstallCommand()):
+        app.add(command)
+    return app

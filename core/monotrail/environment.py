@@ -1,0 +1,138 @@
+"""Environment records: a resolution mapped onto store entries for one interpreter.
+
+A record holds what the finder needs at startup (entries in order, the import index, ``.pth``
+files, the standard library's folders, the project's source) and what the launcher needs (the
+interpreter, the bootstrap folder, the console-script folder). Records are written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+from pathlib import Path
+
+from monotrail import __version__, bytecode, launch, paths
+from monotrail.installation import Entry
+from monotrail.interpreter import Interpreter
+from monotrail.project_source import ProjectSource
+
+
+def boot_dir(interpreter: Interpreter) -> Path:
+    """The bootstrap folder (sitecustomize + finder), compiled for ``interpreter``."""
+    sources = {name: Path(path).read_bytes() for name, path in launch.BOOT_SOURCES.items()}
+    target = paths.home() / "boot" / f"{__version__}-{launch.boot_digest()}"
+    if not target.is_dir():
+        tmp = paths.tmp_dir() / f"boot.{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        for name, content in sources.items():
+            (tmp / name).write_bytes(content)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)  # another process made it first
+    bytecode.compile_entries([target], interpreter)
+    return target
+
+
+def _polyglot_header(record_file: Path, boot: Path, interpreter: str) -> bytes:
+    """A /bin/sh prologue that sets the environment variables, then runs Python on the file.
+
+    Console scripts then work from anywhere (called directly, from PATH, from other tools),
+    not only from processes monotrail started.
+    """
+    return (
+        "#!/bin/sh\n"
+        f"'''exec' env MONOTRAIL_ENV='{record_file}' PYTHONNOUSERSITE=1 "
+        f"PYTHONPATH='{boot}'\"${{PYTHONPATH:+:$PYTHONPATH}}\" '{interpreter}' \"$0\" \"$@\"\n"
+        "' '''\n"
+    ).encode()
+
+
+def _write_scripts(
+    bin_dir: Path, header: bytes, entries: list[Entry], project_scripts: dict[str, str]
+) -> dict[str, str]:
+    scripts: dict[str, str] = {}
+    for entry in entries:
+        scripts.update(entry.console_scripts)
+        scripts.update(entry.gui_scripts)
+        for name in entry.data_scripts:
+            source = entry.path / paths.ENTRY_DATA_DIR / "scripts" / name
+            content = source.read_bytes()
+            if content.startswith(b"#!python"):
+                content = header + content.split(b"\n", 1)[-1]
+            _write_executable(bin_dir / name, content)
+    scripts.update(project_scripts)
+    for name, target in scripts.items():
+        module, _, attr = target.partition(":")
+        attr = attr.split("[", 1)[0].strip()  # drop entry point extras
+        body = (
+            "import re\nimport sys\n"
+            f"from {module.strip()} import {attr.split('.')[0]}\n"
+            "if __name__ == '__main__':\n"
+            "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+            f"    sys.exit({attr}())\n"
+        )
+        _write_executable(bin_dir / name, header + body.encode())
+    return scripts
+
+
+def _write_executable(path: Path, content: bytes) -> None:
+    path.write_bytes(content)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+
+def write_record(
+    key: str,
+    interpreter: Interpreter,
+    entries: list[Entry],
+    source: ProjectSource,
+    meta: dict[str, object],
+    extra_inputs: dict[str, str] | None = None,
+) -> dict[str, object]:
+    """Write the record (and its bin folder) for ``key``; returns the record."""
+    record_file = launch.record_path(key)
+    bin_dir = paths.envs_dir() / key / "bin"
+    boot = boot_dir(interpreter)
+    stdlib_names = set(interpreter.stdlib_module_names or ())
+    index: dict[str, list[int]] = {}
+    pth: list[str] = []
+    for number, entry in enumerate(entries):
+        for name in entry.top_level:
+            if name not in stdlib_names:
+                index.setdefault(name, []).append(number)
+        pth.extend(str(entry.path / name) for name in entry.pth)
+    tmp_bin = paths.tmp_dir() / f"bin.{key}.{os.getpid()}"
+    shutil.rmtree(tmp_bin, ignore_errors=True)
+    tmp_bin.mkdir(parents=True)
+    header = _polyglot_header(record_file, boot, interpreter.executable)
+    scripts = _write_scripts(tmp_bin, header, entries, source.scripts)
+    bin_dir.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(bin_dir, ignore_errors=True)
+    os.replace(tmp_bin, bin_dir)
+    record: dict[str, object] = {
+        "format": launch.ENV_FORMAT,
+        "path": str(record_file),
+        "interpreter": interpreter.executable,
+        "python_version": interpreter.full_version,
+        "cache_tag": interpreter.cache_tag,
+        "stdlib": interpreter.sys_path,
+        "boot": str(boot),
+        "bin": str(bin_dir),
+        "head": source.head,
+        "flat": source.flat,
+        "entries": [str(e.path) for e in entries],
+        "index": index,
+        "pth": pth,
+        "scripts": sorted(scripts),
+        "packages": [[e.name, e.version] for e in entries],
+        "extra_inputs": extra_inputs or {},
+        **meta,
+    }
+    tmp = record_file.with_name(f".{record_file.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(record, indent=1))
+    os.replace(tmp, record_file)
+    return record

@@ -1,0 +1,128 @@
+"""Starting the target interpreter with an environment: the stdlib-only fast path.
+
+The env key is a hash of everything that decides an environment (the project's dependency files,
+the interpreter, extras, groups, monotrail's version), so a second ``run`` computes it, reads one
+small record and execs the interpreter, importing nothing outside the standard library.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+from monotrail import __version__, paths
+from monotrail.project import Project
+
+ENV_FORMAT = 1
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+BOOT_SOURCES = {
+    "sitecustomize.py": os.path.join(_PACKAGE_DIR, "_boot", "sitecustomize.py"),
+    "_monotrail_finder.py": os.path.join(_PACKAGE_DIR, "finder.py"),
+}
+
+
+def boot_digest() -> str:
+    """Identifies the bootstrap code, so that records follow a changed finder."""
+    digest = hashlib.sha256()
+    for name in sorted(BOOT_SOURCES):
+        with open(BOOT_SOURCES[name], "rb") as handle:
+            digest.update(handle.read())
+    return digest.hexdigest()[:16]
+
+
+def env_key(
+    project: Project | None,
+    interpreter_exe: str,
+    extras: list[str],
+    groups: list[str],
+    extra_inputs: list[str] = (),  # type: ignore[assignment]
+) -> str:
+    """The hash naming the env record for these inputs."""
+    digest = hashlib.sha256()
+    stat = os.stat(interpreter_exe)
+    parts = [
+        f"format={ENV_FORMAT}",
+        f"monotrail={__version__}|{boot_digest()}",
+        f"interpreter={interpreter_exe}|{stat.st_size}|{stat.st_mtime_ns}",
+        f"extras={','.join(sorted(set(extras)))}",
+        f"groups={','.join(sorted(set(groups)))}",
+        *extra_inputs,
+    ]
+    if project is not None:
+        parts.append(f"project={project.root}|{project.kind}")
+    digest.update("\n".join(parts).encode())
+    for path in project.inputs if project is not None else ():
+        digest.update(b"\0" + str(path).encode() + b"\0")
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(b"<missing>")
+    return digest.hexdigest()[:32]
+
+
+def record_path(key: str) -> Path:
+    return paths.envs_dir() / f"{key}.json"
+
+
+def load_valid_record(key: str) -> dict[str, object] | None:
+    """The record for ``key`` if it exists and everything it points at is still there."""
+    path = record_path(key)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            record: dict[str, object] = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if record.get("format") != ENV_FORMAT:
+        return None
+    for entry in record.get("entries", []):  # type: ignore[attr-defined]
+        if not os.path.isdir(entry):
+            return None
+    for file, digest in record.get("extra_inputs", {}).items():  # type: ignore[attr-defined]
+        try:
+            with open(file, "rb") as handle:
+                if hashlib.sha256(handle.read()).hexdigest() != digest:
+                    return None
+        except OSError:
+            return None
+    if not os.path.isdir(str(record.get("boot", ""))):
+        return None
+    return record
+
+
+def environ_for(record: dict[str, object], base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment variables that make the target interpreter (and its children) use it."""
+    env = dict(os.environ if base is None else base)
+    boot = str(record["boot"])
+    existing = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != boot]
+    env["PYTHONPATH"] = os.pathsep.join([boot, *existing])
+    env["MONOTRAIL_ENV"] = str(record["path"])
+    env["PYTHONNOUSERSITE"] = "1"
+    env["PATH"] = os.pathsep.join([str(record["bin"]), env.get("PATH", os.defpath)])
+    env.pop("PYTHONHOME", None)
+    return env
+
+
+def exec_python(record: dict[str, object], args: list[str]) -> None:
+    """Replace this process with the target interpreter running ``args``."""
+    executable = str(record["interpreter"])
+    env = environ_for(record)
+    _flush()
+    os.execve(executable, [executable, *args], env)
+
+
+def exec_command(record: dict[str, object], name: str, args: list[str]) -> None:
+    """Replace this process with a console script of the environment."""
+    script = os.path.join(str(record["bin"]), name)
+    env = environ_for(record)
+    _flush()
+    os.execve(script, [script, *args], env)
+
+
+def _flush() -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()

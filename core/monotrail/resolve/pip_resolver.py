@@ -1,0 +1,81 @@
+"""Resolving a requirements file with pip's own resolver, for the target interpreter.
+
+pip parses every requirement-file syntax and applies the user's pip configuration; its JSON
+install report (``--dry-run --ignore-installed --report``) is the resolution. ``--python`` makes
+pip evaluate markers and wheel tags for the target interpreter, not the one running monotrail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from monotrail import paths
+from monotrail.errors import MonotrailError
+from monotrail.interpreter import Interpreter
+from monotrail.lock import Artifact, LockedPackage
+from monotrail.log import logger
+from monotrail.store import canonical_name
+
+
+def run_pip_report(args: list[str], interpreter: Interpreter, cwd: Path) -> dict[str, Any]:
+    """Run ``pip install --dry-run --report`` with ``args`` for the target; the parsed report."""
+    fd, report_name = tempfile.mkstemp(suffix=".json", dir=paths.tmp_dir())
+    os.close(fd)
+    cmd = [
+        sys.executable, "-m", "pip", "--python", interpreter.executable,
+        "install", "--dry-run", "--ignore-installed", "--quiet", "--report", report_name,
+        "--disable-pip-version-check", *args,
+    ]  # fmt: skip
+    logger.debug("resolving with pip: %s", " ".join(cmd))
+    try:
+        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise MonotrailError(_pip_error(proc.stderr, args))
+        with open(report_name, encoding="utf-8") as handle:
+            report: dict[str, Any] = json.load(handle)
+    finally:
+        os.unlink(report_name)
+    return report
+
+
+def _pip_error(stderr: str, args: list[str]) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("ERROR:")]
+    chosen = errors[0] if errors else (lines[-1] if lines else "pip failed")
+    chosen = chosen.removeprefix("ERROR: ")
+    where = next((a for a in args if a.endswith((".txt", ".in"))), None)
+    hint = ""
+    if "ResolutionImpossible" in stderr or "conflicting dependencies" in stderr:
+        hint = " (the requirements cannot all be satisfied)"
+    prefix = f"{where}: " if where else ""
+    return f"{prefix}pip could not resolve the requirements: {chosen}{hint}"
+
+
+def packages_from_report(report: dict[str, Any]) -> list[LockedPackage]:
+    """The report's chosen distributions as locked packages with one artifact each."""
+    packages = []
+    for item in report.get("install", []):
+        metadata = item["metadata"]
+        name, version = canonical_name(metadata["name"]), metadata["version"]
+        info = item["download_info"]
+        url = info["url"]
+        if "vcs_info" in info:
+            raise MonotrailError(f"{name}: version-control requirements ({url}) are not supported yet")
+        if "dir_info" in info:
+            packages.append(LockedPackage(name, version, [], source_dir=unquote(urlsplit(url).path)))
+            continue
+        hashes = dict(info.get("archive_info", {}).get("hashes", {}))
+        legacy = info.get("archive_info", {}).get("hash")
+        if legacy and "=" in legacy:
+            algorithm, value = legacy.split("=", 1)
+            hashes.setdefault(algorithm, value)
+        filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+        packages.append(LockedPackage(name, version, [Artifact(filename, url, hashes)]))
+    return packages

@@ -1,0 +1,432 @@
+"""Keep a Poetry project's ``poetry.lock`` fresh, resolving with Poetry's solver in-process.
+
+``ensure_lock`` does what ``poetry lock`` (Poetry 2, without ``--regenerate``) does: it keeps the
+versions an existing lock pins, re-solves, and writes a lock-version 2.1 file. It drives Poetry's
+``Solver`` and ``Locker`` directly instead of going through the ``Installer``, because the
+installer wants an environment (and Poetry's ``EnvManager`` would create a virtualenv); a lock is
+environment independent, so no ``Env`` is needed at all.
+
+Some PyPI mirrors answer the per-version JSON API (``/pypi/<name>/<version>/json``) with 404 while
+the simple index (``/simple/<name>/``, PEP 691 JSON) works, and plain ``poetry lock`` then fails
+with "Package numpy (2.x) not found.". The PyPI repository in the pool is therefore swapped for a
+subclass of Poetry's ``PyPiRepository`` that falls back to the simple-index logic Poetry already
+has for legacy repositories (links from the simple page, metadata from PEP 658 ``.metadata`` files,
+a lazy wheel or the downloaded wheel). Its packages still come from the repository named ``PyPI``,
+so the lock looks like a normal Poetry lock (no ``[package.source]`` section).
+
+poetry is imported inside the functions only: importing this module must stay cheap, because
+monotrail's ``run`` fast path must not import poetry.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from monotrail.errors import MonotrailError
+from monotrail.log import logger
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[import-not-found, no-redef]
+
+PYPROJECT = "pyproject.toml"
+LOCK = "poetry.lock"
+
+
+def lock_is_fresh(project_dir: Path) -> bool:
+    """True when poetry.lock exists, is lock-version 2.1+ (has per-package ``groups``) and its
+    content-hash matches pyproject (Poetry's own ``Locker.is_fresh()``)."""
+    project_dir = Path(project_dir).absolute()
+    with _poetry_errors(project_dir):
+        poetry = _create_poetry(project_dir)
+        return _locker_is_fresh(poetry.locker)
+
+
+def ensure_lock(project_dir: Path) -> Path:
+    """Return the path of a fresh poetry.lock, locking like ``poetry lock`` of Poetry 2 first when
+    the lock is missing, stale or of an old lock version (2.0, without ``groups``).
+
+    Versions already pinned in an existing lock are kept (no ``--regenerate``). Progress lines go
+    to stderr.
+    """
+    project_dir = Path(project_dir).absolute()
+    with _poetry_errors(project_dir):
+        poetry = _create_poetry(project_dir)
+        lock_path = Path(poetry.locker.lock)
+        if _locker_is_fresh(poetry.locker):
+            logger.debug("%s is fresh, not resolving", lock_path)
+            return lock_path
+        count = _lock(poetry, project_dir)
+    print(f"Wrote {LOCK} ({count} packages)", file=sys.stderr)
+    return lock_path
+
+
+# --------------------------------------------------------------------------------------------
+# Poetry plumbing
+
+
+def _create_poetry(project_dir: Path) -> Any:
+    """Poetry's ``Poetry`` object for the project, plugins disabled, output discarded.
+
+    The TOML is parsed here first so that a syntax error is reported with the file's path; Poetry's
+    own validation then reports an invalid configuration.
+    """
+    pyproject = Path(project_dir) / PYPROJECT
+    try:
+        with pyproject.open("rb") as f:
+            tomllib.load(f)
+    except FileNotFoundError:
+        raise MonotrailError(
+            f"{pyproject} not found: {project_dir} is not a Poetry project"
+        ) from None
+    except OSError as e:
+        raise MonotrailError(f"{pyproject}: cannot read: {e.strerror or e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise MonotrailError(f"{pyproject}: invalid TOML: {e}") from None
+
+    from cleo.io.null_io import NullIO
+    from poetry.config.config import Config
+    from poetry.factory import Factory
+
+    # Poetry's global Config is a process-wide singleton that create_poetry merges the project's
+    # poetry.toml and sources into; reload it so one project's settings never leak into the next.
+    Config.create(reload=True)
+    # Plugins are disabled: monotrail's own Poetry plugin must not re-enter here, and a lock does
+    # not depend on application plugins.
+    return Factory().create_poetry(cwd=pyproject.parent, io=NullIO(), disable_plugins=True)
+
+
+def _locker_is_fresh(locker: Any) -> bool:
+    if not locker.is_locked():
+        logger.debug("%s does not exist", locker.lock)
+        return False
+    try:
+        if not locker.is_locked_groups_and_markers():
+            logger.debug("%s is older than lock-version 2.1 (no groups)", locker.lock)
+            return False
+        fresh = bool(locker.is_fresh())
+    except (RuntimeError, ValueError, KeyError, tomllib.TOMLDecodeError) as e:
+        # An unreadable lock is re-created, like Poetry's `lock` does.
+        logger.debug("%s is unreadable, it will be re-created: %s", locker.lock, e)
+        return False
+    if not fresh:
+        logger.debug("%s: content-hash does not match %s", locker.lock, PYPROJECT)
+    return fresh
+
+
+def _lock(poetry: Any, project_dir: Path) -> int:
+    """Solve and write poetry.lock like ``Installer._do_refresh`` (``poetry lock``); return the
+    number of locked packages."""
+    from cleo.io.null_io import NullIO
+    from poetry.puzzle.solver import Solver
+
+    locker = poetry.locker
+    pool = _pool_with_simple_fallback(poetry.pool, poetry.config, poetry.disable_cache)
+
+    locked: list[Any] = []
+    if locker.is_locked():
+        try:
+            locked = list(locker.locked_repository().packages)
+        except (RuntimeError, ValueError, KeyError, tomllib.TOMLDecodeError) as e:
+            logger.debug("ignoring unreadable %s: %s", locker.lock, e)
+        else:
+            logger.debug("keeping the %d versions pinned in %s", len(locked), locker.lock)
+
+    print("Resolving dependencies with Poetry...", file=sys.stderr)
+    # installed == locked, as in `poetry lock`: the lock is environment independent.
+    solver = Solver(poetry.package, pool, locked, locked, NullIO())
+    # Directory dependencies are always re-solved, else a change in them would go unnoticed.
+    use_latest = [p.name for p in locked if p.source_type == "directory"]
+    try:
+        # No source root: VCS checkouts go to Poetry's default one (in its cache), not a venv.
+        packages = solver.solve(use_latest=use_latest).get_solved_packages()
+    except Exception as e:
+        if _is_solver_problem(e):
+            raise MonotrailError(_solver_problem_message(e, poetry, pool, project_dir)) from None
+        raise
+
+    written = locker.set_lock_data(poetry.package, packages)
+    logger.debug("%s %s", "wrote" if written else "unchanged:", locker.lock)
+    return len(packages)
+
+
+def _is_solver_problem(error: BaseException) -> bool:
+    from poetry.puzzle.exceptions import SolverProblemError
+
+    return isinstance(error, SolverProblemError)
+
+
+def _solver_problem_message(error: Exception, poetry: Any, pool: Any, project_dir: Path) -> str:
+    """One line for a failed resolution: a direct dependency that no source knows by name gets
+    "Package X not found", anything else Poetry's explanation condensed."""
+    from poetry.core.packages.dependency import Dependency
+
+    pyproject = project_dir / PYPROJECT
+    for dep in poetry.package.all_requires:
+        if dep.is_direct_origin():
+            continue
+        probe = Dependency(dep.name, "*")
+        probe.source_name = dep.source_name
+        try:
+            found = pool.find_packages(probe)
+        except Exception as e:  # a broken source must not hide the solver's explanation
+            logger.debug("cannot look up %s: %s", dep.name, e)
+            continue
+        if not found:
+            return f"Package {dep.pretty_name} not found (required in {pyproject})"
+    return f"Cannot resolve the dependencies of {pyproject}: {_condense(str(error))}"
+
+
+def _condense(message: str) -> str:
+    """Poetry's multi-line solver explanation as one line.
+
+    The explanation has an optional header-plus-bullets paragraph (e.g. packages whose Python
+    requirement does not fit the project's), then the derivation ("Because ... version solving
+    failed."), then hints. Bullets are de-duplicated and capped, a long derivation is reduced to
+    its conclusion, hints are dropped.
+    """
+    parts: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", _strip_tags(message)):
+        lines = [line.strip() for line in paragraph.splitlines() if line.strip()]
+        if not lines:
+            continue
+        bullets = [line.lstrip("-*• ").strip() for line in lines[1:] if line[:1] in "-*•"]
+        if lines[0][:1] in "-*•":
+            break  # hints
+        if bullets:
+            unique = list(dict.fromkeys(bullets))
+            shown = "; ".join(unique[:3]) + ("; ..." if len(unique) > 3 else "")
+            parts.append(f"{lines[0].rstrip(':')}: {shown}")
+            continue
+        text = " ".join(lines)
+        sentences = re.split(r"(?<=\.)\s+(?=(?:And because|So, because|Because)\b)", text)
+        parts.append(sentences[0] if len(sentences) == 1 else sentences[-1])
+        if "version solving failed" in text:
+            break  # the derivation is complete; hints follow
+    return " ".join(p if p.endswith((".", "!", "?")) else p + "." for p in parts) or (
+        "version solving failed."
+    )
+
+
+def _pool_with_simple_fallback(pool: Any, config: Any, disable_cache: bool) -> Any:
+    """A copy of Poetry's pool where the PyPI repository (a ``PyPiRepository``) is replaced by
+    ``_SimpleFallbackPyPiRepository``; order and priorities are kept, other sources (legacy
+    repositories from ``[[tool.poetry.source]]``) are kept as they are."""
+    from poetry.repositories import RepositoryPool
+    from poetry.repositories.pypi_repository import PyPiRepository
+
+    new_pool = RepositoryPool(config=config)
+    for repo in pool.all_repositories:
+        priority = pool.get_priority(repo.name)
+        if type(repo) is PyPiRepository:
+            repo = _simple_fallback_class()(
+                config=config,
+                disable_cache=disable_cache,
+                pool_size=config.installer_max_workers,
+            )
+            logger.debug("PyPI: falling back to the simple index where the JSON API fails")
+        new_pool.add_repository(repo, priority=priority)
+    return new_pool
+
+
+_fallback_class: Any = None
+
+
+def _simple_fallback_class() -> Any:
+    """``PyPiRepository`` whose release info falls back to the simple index (built lazily, so that
+    poetry is only imported when resolving)."""
+    global _fallback_class
+    if _fallback_class is not None:
+        return _fallback_class
+
+    from poetry.inspection.info import PackageInfo
+    from poetry.repositories.exceptions import PackageNotFoundError
+    from poetry.repositories.pypi_repository import PyPiRepository
+
+    class SimpleFallbackPyPiRepository(PyPiRepository):  # type: ignore[misc]
+        """PyPI through its JSON API, and through the simple index when the JSON API 404s.
+
+        Once the per-version JSON API has failed for a version the simple index lists, it is
+        not asked again (it is a property of the mirror, and each miss costs a round trip).
+        """
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._json_api_broken = False
+
+        def _get_release_info(self, name: Any, version: Any) -> dict[str, Any]:
+            if not self._json_api_broken:
+                try:
+                    info: dict[str, Any] = super()._get_release_info(name, version)
+                    return info
+                except PackageNotFoundError:
+                    pass
+            result = self._release_info_from_simple_index(name, version)
+            if not self._json_api_broken:
+                logger.debug(
+                    "%s: the JSON API has no %s %s but the simple index has; "
+                    "using the simple index from now on",
+                    self._base_url,
+                    name,
+                    version,
+                )
+                self._json_api_broken = True
+            return result
+
+        def _release_info_from_simple_index(self, name: Any, version: Any) -> dict[str, Any]:
+            # The same as LegacyRepository._get_release_info: files and hashes from the
+            # simple page; metadata from PEP 658 files, a lazy wheel, or the artifact.
+            page = self.get_page(name)
+            links = list(page.links_for_version(name, version))
+            data: dict[str, Any] = self._links_to_data(
+                links,
+                PackageInfo(
+                    name=name,
+                    version=version.text,
+                    summary="",
+                    requires_dist=[],
+                    requires_python=None,
+                    files=[],
+                    yanked=page.yanked(name, version),
+                    cache_version=str(self.CACHE_VERSION),
+                ),
+            )
+            return data
+
+        def find_links_for_package(self, package: Any) -> list[Any]:
+            links: list[Any] = []
+            if not self._json_api_broken:
+                links = super().find_links_for_package(package)
+            if links:
+                return links
+            try:
+                page = self.get_page(package.name)
+            except PackageNotFoundError:
+                return []
+            return list(page.links_for_version(package.name, package.version))
+
+    _fallback_class = SimpleFallbackPyPiRepository
+    return _fallback_class
+
+
+# --------------------------------------------------------------------------------------------
+# Errors and output
+
+
+@contextmanager
+def _poetry_errors(project_dir: Path) -> Iterator[None]:
+    """Turn what Poetry raises for user mistakes and network failures into one-line
+    ``MonotrailError``s, and send Poetry's log records to monotrail's debug log."""
+    pyproject = Path(project_dir) / PYPROJECT
+    with _poetry_log_to_debug():
+        try:
+            yield
+        except MonotrailError:
+            raise
+        except Exception as e:
+            message = _user_error_message(e, pyproject)
+            if message is None:
+                raise
+            raise MonotrailError(message) from None
+
+
+def _user_error_message(error: Exception, pyproject: Path) -> str | None:
+    """The one-line message for an error a user can fix, None for a bug."""
+    import requests
+    from cleo.exceptions import CleoError
+    from poetry.core.pyproject.exceptions import PyProjectError
+    from poetry.exceptions import PoetryError
+    from poetry.repositories.exceptions import PackageNotFoundError, RepositoryError
+
+    text = _one_line(_strip_tags(str(error)))
+    if isinstance(error, CleoError):
+        # Poetry's console errors, e.g. "All attempts to connect to pypi.org failed." raised
+        # from a requests ConnectionError after its retries.
+        cause = error.__cause__ or error.__context__
+        if isinstance(cause, (requests.exceptions.RequestException, OSError)):
+            return (
+                f"Network failure while resolving {pyproject}: {text.rstrip('.')}"
+                f" ({_short_network(cause)})"
+            )
+        return f"{pyproject}: {text}"
+    if isinstance(error, requests.exceptions.RequestException):
+        url = getattr(error.request, "url", None) if error.request is not None else None
+        where = f" ({url})" if url else ""
+        return f"Network failure while resolving {pyproject}{where}: {_short_network(error)}"
+    if isinstance(error, RepositoryError):
+        return f"Package index failure while resolving {pyproject}: {text}"
+    if isinstance(error, PackageNotFoundError):
+        return f"{text.rstrip('.')} (while resolving {pyproject})"
+    if isinstance(error, PyProjectError):
+        return f"{pyproject}: {text}"
+    if isinstance(error, PoetryError):
+        return f"{pyproject}: {text}"
+    if isinstance(error, RuntimeError) and "configuration is invalid" in str(error):
+        return f"{pyproject} is not a valid Poetry project: {_invalid_details(str(error))}"
+    if isinstance(error, ValueError) and not isinstance(error, UnicodeError):
+        # Poetry-core reports bad constraints, markers, extras and sources as ValueError.
+        return f"{pyproject}: {text}"
+    return None
+
+
+def _strip_tags(text: str) -> str:
+    """Without cleo's formatting tags (``<c1>``, ``</>``, ``<error>``...)."""
+    return re.sub(r"</?[a-z][a-z0-9_=;,-]*>|</>", "", text)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+def _invalid_details(text: str) -> str:
+    details = [line.strip().lstrip("- ").strip() for line in text.splitlines()[1:]]
+    return "; ".join(d for d in details if d) or _one_line(text)
+
+
+def _short_network(error: BaseException) -> str:
+    """The innermost reason of a requests/urllib3 error, without the wrapper noise."""
+    reason = error
+    for _ in range(10):
+        inner = getattr(reason, "reason", None)
+        if not isinstance(inner, BaseException):
+            inner = next((a for a in reason.args if isinstance(a, BaseException)), None)
+        if inner is None or inner is reason:
+            break
+        reason = inner
+    text = _one_line(str(reason)) or type(reason).__name__
+    # urllib3 prefixes "<urllib3.connection.HTTPSConnection object at 0x...>: " or
+    # "HTTPSConnection(host='pypi.org', port=443): "
+    return re.sub(r"^(<[^>]*>|\w+\(host=[^)]*\)):\s*", "", text)
+
+
+class _ForwardToDebug(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            logger.debug("poetry: %s", _strip_tags(record.getMessage()))
+        except Exception:
+            self.handleError(record)
+
+
+@contextmanager
+def _poetry_log_to_debug() -> Iterator[None]:
+    """Poetry logs warnings (e.g. about its caches or metadata) through ``logging``; with no
+    handler they would reach stderr. Keep Poetry quiet and explain through ``-v`` instead."""
+    poetry_logger = logging.getLogger("poetry")
+    handler = _ForwardToDebug()
+    saved = (poetry_logger.level, poetry_logger.propagate)
+    poetry_logger.addHandler(handler)
+    poetry_logger.propagate = False
+    poetry_logger.setLevel(logging.DEBUG if logger.isEnabledFor(logging.DEBUG) else logging.ERROR)
+    try:
+        yield
+    finally:
+        poetry_logger.removeHandler(handler)
+        poetry_logger.setLevel(saved[0])
+        poetry_logger.propagate = saved[1]

@@ -1,0 +1,158 @@
+"""From a project to a ready environment record: resolve if needed, install, write the record.
+
+This is the slow path behind ``run`` and the whole of ``install``; the front ends (the monotrail
+command, the Poetry plugin, pip-monotrail) call these functions instead of repeating them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from monotrail import environment, installation, launch, paths, project_source
+from monotrail.errors import MonotrailError
+from monotrail.interpreter import Interpreter
+from monotrail.lock import Artifact, LockedPackage
+from monotrail.log import logger
+from monotrail.project import POETRY, REQUIREMENTS, Project
+
+
+@dataclass
+class Prepared:
+    record: dict[str, object]
+    report: installation.InstallReport
+
+
+def requirement_file_includes(path: Path, seen: set[Path] | None = None) -> dict[str, str]:
+    """Files a requirements file pulls in with -r/-c (recursively), with their sha256."""
+    seen = seen if seen is not None else set()
+    found: dict[str, str] = {}
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return found
+    pattern = re.compile(r"^\s*(?:-r|-c|--requirement|--constraint)(?:\s+|=)(\S+)")
+    for line in text.splitlines():
+        match = pattern.match(line)
+        if not match or "://" in match.group(1):
+            continue
+        included = (path.parent / match.group(1)).resolve()
+        if included in seen:
+            continue
+        seen.add(included)
+        try:
+            found[str(included)] = hashlib.sha256(included.read_bytes()).hexdigest()
+        except OSError:
+            raise MonotrailError(f"{path}: included file {match.group(1)} does not exist") from None
+        found.update(requirement_file_includes(included, seen))
+    return found
+
+
+def _lock_file(key: str) -> Path:
+    return paths.locks_dir() / f"{key}.json"
+
+
+def _packages_to_json(packages: list[LockedPackage]) -> list[dict[str, object]]:
+    return [
+        {
+            "name": p.name,
+            "version": p.version,
+            "artifacts": [[a.filename, a.url, a.hashes] for a in p.artifacts],
+            "indexes": p.indexes,
+            "source_dir": p.source_dir,
+        }
+        for p in packages
+    ]
+
+
+def _packages_from_json(data: list[dict[str, object]]) -> list[LockedPackage]:
+    return [
+        LockedPackage(
+            str(p["name"]),
+            str(p["version"]),
+            [Artifact(a[0], a[1], a[2]) for a in p["artifacts"]],  # type: ignore[attr-defined]
+            list(p["indexes"]),  # type: ignore[call-overload]
+            p["source_dir"],  # type: ignore[arg-type]
+        )
+        for p in data
+    ]
+
+
+def resolve(
+    project: Project, interpreter: Interpreter, extras: list[str], groups: list[str], key: str
+) -> list[LockedPackage]:
+    """The packages the target needs, resolving only when no valid lock exists."""
+    if project.kind == POETRY:
+        from monotrail import indexes
+        from monotrail.locks import poetry_lock
+        from monotrail.resolve import poetry_resolver
+
+        if not poetry_resolver.lock_is_fresh(project.root):
+            poetry_resolver.ensure_lock(project.root)
+        logger.debug("reading %s", project.root / "poetry.lock")
+        return poetry_lock.select(
+            project.root, interpreter, extras, groups, indexes.pypi_simple_url()
+        )
+    if project.kind == REQUIREMENTS:
+        if extras or groups:
+            raise MonotrailError(
+                f"{project.requirements}: a requirements file has no extras or groups "
+                "(-E/--group apply to Poetry projects)"
+            )
+        saved = _lock_file(key)
+        if saved.is_file():
+            logger.debug("reusing the resolution in %s", saved)
+            return _packages_from_json(json.loads(saved.read_text()))
+        from monotrail.resolve import pip_resolver
+
+        print(f"Resolving {project.requirements} with pip...", file=__import__("sys").stderr)
+        report = pip_resolver.run_pip_report(
+            ["-r", str(project.requirements)], interpreter, project.root
+        )
+        packages = pip_resolver.packages_from_report(report)
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        tmp = saved.with_name(f".{saved.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(_packages_to_json(packages), indent=1))
+        os.replace(tmp, saved)
+        return packages
+    raise MonotrailError(f"{project.root}: unsupported project kind {project.kind}")
+
+
+def extra_inputs_for(project: Project) -> dict[str, str]:
+    if project.kind == REQUIREMENTS:
+        return requirement_file_includes(project.requirements)
+    return {}
+
+
+def prepare(
+    project: Project,
+    interpreter: Interpreter,
+    extras: list[str],
+    groups: list[str],
+    compile_bytecode: bool = True,
+) -> Prepared:
+    """Resolve (if needed), fill the store and write the env record for ``project``."""
+    key = launch.env_key(project, interpreter.executable, extras, groups)
+    packages = resolve(project, interpreter, extras, groups, key)
+    report = installation.install(packages, interpreter, compile_bytecode=compile_bytecode)
+    source = project_source.read(project)
+    meta: dict[str, object] = {
+        "project": str(project.root),
+        "project_kind": project.kind,
+        "inputs": {str(p): _sha256(p) for p in project.inputs},
+    }
+    record = environment.write_record(
+        key, interpreter, report.entries, source, meta, extra_inputs_for(project)
+    )
+    return Prepared(record, report)
+
+
+def _sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""

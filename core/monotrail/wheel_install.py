@@ -1,0 +1,138 @@
+"""Unpack one wheel into a store entry, with installer's parsing and RECORD handling.
+
+The entry root holds what a wheel puts in purelib/platlib (a valid sys.path root); the ``.data``
+parts go below ``.monotrail-data/`` (``scripts``, ``headers``, ``data``). Console-script wrappers
+are not written into the entry, because they name an interpreter: environments generate them.
+
+Checks, before anything becomes visible: member names (absolute, ``..``, links) and declared
+sizes, and every file's hash against the wheel's RECORD while it is written (one pass).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from monotrail import paths
+from monotrail.errors import MonotrailError
+
+#: Upper bound for the unpacked size of one wheel; a larger one is refused as a likely zip bomb.
+MAX_UNPACKED_BYTES = int(os.environ.get("MONOTRAIL_MAX_UNPACKED_BYTES", str(16 * 1024**3)))
+
+
+@dataclass
+class InstalledWheel:
+    """What an entry holds, beyond its files: recorded in the entry and in env records."""
+
+    name: str
+    version: str
+    console_scripts: dict[str, str] = field(default_factory=dict)  # name -> "module:attr"
+    gui_scripts: dict[str, str] = field(default_factory=dict)
+
+
+def check_members(wheel: Path, archive: zipfile.ZipFile) -> None:
+    """Refuse hostile archives: paths escaping the entry, links, and zip bombs."""
+    total = 0
+    for info in archive.infolist():
+        name = info.filename
+        parts = name.replace("\\", "/").split("/")
+        if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in parts:
+            raise MonotrailError(f"{wheel.name}: refused, member {name!r} points outside the entry")
+        mode = info.external_attr >> 16
+        if stat.S_ISLNK(mode):
+            raise MonotrailError(f"{wheel.name}: refused, member {name!r} is a symbolic link")
+        total += info.file_size
+        if total > MAX_UNPACKED_BYTES:
+            raise MonotrailError(
+                f"{wheel.name}: refused, it unpacks to more than {MAX_UNPACKED_BYTES} bytes"
+            )
+
+
+def unpack(wheel: Path, root: Path) -> InstalledWheel:
+    """Unpack ``wheel`` into the empty directory ``root`` (a store entry being made)."""
+    from installer import _core, install
+    from installer.destinations import SchemeDictionaryDestination
+    from installer.exceptions import InstallerError
+    from installer.records import RecordEntry, parse_record_file
+    from installer.sources import WheelFile
+    from installer.utils import parse_entrypoints, parse_metadata_file
+
+    data = root / paths.ENTRY_DATA_DIR
+    scheme_dirs = {
+        "purelib": str(root),
+        "platlib": str(root),
+        "scripts": str(data / "scripts"),
+        "headers": str(data / "headers"),
+        "data": str(data / "data"),
+    }
+    written: dict[str, str] = {}
+
+    class EntrySource(WheelFile):  # type: ignore[misc]
+        """The wheel with its entry points hidden from install(): we record, not write, them."""
+
+        @property
+        def dist_info_filenames(self) -> list[str]:
+            return [n for n in super().dist_info_filenames if n != "entry_points.txt"]
+
+    class EntryDestination(SchemeDictionaryDestination):  # type: ignore[misc]
+        """Writes files only, remembering their hashes to compare with RECORD afterwards."""
+
+        def write_file(  # type: ignore[override]
+            self, scheme: str, path: str, stream: BinaryIO, is_executable: bool
+        ) -> RecordEntry:
+            # Scripts keep their ``#!python`` line; environments rewrite it for their interpreter.
+            record = self.write_to_fs(scheme, os.fspath(path), stream, is_executable)
+            written[os.path.join(scheme_dirs[scheme], os.fspath(path))] = record.hash_.value
+            return record
+
+    destination = EntryDestination(scheme_dirs, interpreter="python", script_kind="posix")
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            check_members(wheel, archive)
+            source = EntrySource(archive)
+            source.validate_record(validate_contents=False)
+            metadata = parse_metadata_file(source.read_dist_info("METADATA"))
+            result = InstalledWheel(name=str(metadata["Name"]), version=str(metadata["Version"]))
+            if "entry_points.txt" in WheelFile.dist_info_filenames.fget(source):
+                entry_points = source.read_dist_info("entry_points.txt")
+                for ep_name, module, attr, section in parse_entrypoints(entry_points):
+                    scripts = result.console_scripts if section == "console" else result.gui_scripts
+                    scripts[ep_name] = f"{module}:{attr}"
+            root_scheme = _core._process_WHEEL_file(source)
+            expected: dict[str, str] = {}
+            for path, hash_text, _size in parse_record_file(
+                source.read_dist_info("RECORD").splitlines()
+            ):
+                if not hash_text or "__pycache__" in path.split("/")[:-1]:
+                    continue
+                algorithm, _, value = hash_text.partition("=")
+                if algorithm != "sha256":
+                    raise MonotrailError(
+                        f"{wheel.name}: RECORD uses {algorithm!r} for {path}, expected sha256"
+                    )
+                scheme, dest = _core._determine_scheme(path, source, root_scheme)
+                expected[os.path.join(scheme_dirs[scheme], dest)] = value
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # __pycache__ members: skipped
+                install(source, destination, {"INSTALLER": b"monotrail\n"})
+    except MonotrailError:
+        raise
+    except (InstallerError, ValueError, KeyError, zipfile.BadZipFile, OSError) as err:
+        raise MonotrailError(f"{wheel.name}: not a valid wheel: {_one_line(err)}") from None
+    for path, digest in expected.items():
+        if written.get(path) != digest:
+            relative = os.path.relpath(path, root)
+            raise MonotrailError(
+                f"{wheel.name}: refused, {relative} does not match its hash in the wheel's RECORD"
+            )
+    return result
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err) or type(err).__name__
+    return " ".join(text.split())[:300]
