@@ -54,8 +54,10 @@ def _polyglot_header(record_file: Path, boot: Path, interpreter: str) -> bytes:
 
 def _write_scripts(
     bin_dir: Path, header: bytes, entries: list[Entry], project_scripts: dict[str, str]
-) -> dict[str, str]:
+) -> list[str]:
+    """Write the environment's executables into ``bin_dir``; returns their names."""
     scripts: dict[str, str] = {}
+    names: set[str] = set()
     for entry in entries:
         scripts.update(entry.console_scripts)
         scripts.update(entry.gui_scripts)
@@ -65,6 +67,7 @@ def _write_scripts(
             if content.startswith(b"#!python"):
                 content = header + content.split(b"\n", 1)[-1]
             _write_executable(bin_dir / name, content)
+            names.add(name)
     scripts.update(project_scripts)
     for name, target in scripts.items():
         module, _, attr = target.partition(":")
@@ -77,7 +80,7 @@ def _write_scripts(
             f"    sys.exit({attr}())\n"
         )
         _write_executable(bin_dir / name, header + body.encode())
-    return scripts
+    return sorted(names | set(scripts))
 
 
 def _write_executable(path: Path, content: bytes) -> None:
@@ -127,7 +130,7 @@ def write_record(
         "entries": [str(e.path) for e in entries],
         "index": index,
         "pth": pth,
-        "scripts": sorted(scripts),
+        "scripts": scripts,
         "packages": [[e.name, e.version] for e in entries],
         "extra_inputs": extra_inputs or {},
         **meta,

@@ -54,6 +54,12 @@ def _pip_error(stderr: str, args: list[str]) -> str:
     hint = ""
     if "ResolutionImpossible" in stderr or "conflicting dependencies" in stderr:
         hint = " (the requirements cannot all be satisfied)"
+    if "DO NOT MATCH THE HASHES" in stderr:
+        expected = next((line.split()[-1] for line in lines if line.startswith("Expected")), "?")
+        chosen = (
+            f"a downloaded file does not match its expected hash (sha256 {expected}): "
+            "corrupted or tampered download"
+        )
     prefix = f"{where}: " if where else ""
     return f"{prefix}pip could not resolve the requirements: {chosen}{hint}"
 
