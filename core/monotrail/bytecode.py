@@ -19,8 +19,8 @@ from monotrail.errors import MonotrailError
 from monotrail.interpreter import Interpreter
 from monotrail.log import logger
 
-# Runs in the target interpreter: compiles the files listed in the file named by argv[1]. Errors in a
-# file (Python 2 syntax in a test fixture, say) are skipped, as pip does.
+# Runs in the target interpreter: compiles the files listed in the file named by argv[1].
+# Errors in a file (Python 2 syntax in a test fixture, say) are skipped, as pip does.
 _WORKER = r"""
 import py_compile, sys
 for line in open(sys.argv[1], encoding="utf-8"):
@@ -64,7 +64,9 @@ def compile_entries(entries: Iterable[Path], interpreter: Interpreter, workers: 
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write("\n".join(chunk))
         cmd = [interpreter.executable, "-I", "-S", "-c", _WORKER, listing]
-        procs.append((subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE), listing))
+        procs.append(
+            (subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE), listing)
+        )
     failures = []
     for proc, listing in procs:
         _, err = proc.communicate()
@@ -73,7 +75,9 @@ def compile_entries(entries: Iterable[Path], interpreter: Interpreter, workers: 
             lines = err.decode(errors="replace").strip().splitlines()
             failures.append(lines[-1] if lines else f"exit code {proc.returncode}")
     if failures:
-        raise MonotrailError(f"compiling bytecode with {interpreter.executable} failed: {failures[0]}")
+        raise MonotrailError(
+            f"compiling bytecode with {interpreter.executable} failed: {failures[0]}"
+        )
     for entry in todo:
         mark = marker(entry, interpreter)
         mark.parent.mkdir(exist_ok=True)

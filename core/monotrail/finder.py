@@ -17,6 +17,7 @@ import os
 import sys
 from importlib.machinery import ModuleSpec, PathFinder
 from importlib.util import spec_from_file_location
+from typing import Any
 
 # Fields of the record that this module reads; written by monotrail.environment.
 RECORD_FORMAT = 1
@@ -25,15 +26,17 @@ RECORD_FORMAT = 1
 class StoreFinder:
     """Finds top-level modules of the environment's store entries through a precomputed index."""
 
-    def __init__(self, entries, index, flat, head_roots=()):
+    def __init__(
+        self, entries: list[str], index: dict[str, list[int]], flat: dict[str, str]
+    ) -> None:
         self.entries = list(entries)
         self.entry_set = frozenset(self.entries)
         self.index = {name: [self.entries[i] for i in where] for name, where in index.items()}
         self.flat = dict(flat)
-        self._path_snapshot = None
-        self._head = []
+        self._path_snapshot: tuple[str, ...] | None = None
+        self._head: list[str] = []
 
-    def _head_paths(self):
+    def _head_paths(self) -> list[str]:
         """sys.path without the entries: what is searched first, as in a venv."""
         snapshot = tuple(sys.path)
         if snapshot != self._path_snapshot:
@@ -41,7 +44,9 @@ class StoreFinder:
             self._head = [p for p in snapshot if p not in self.entry_set]
         return self._head
 
-    def find_spec(self, fullname, path=None, target=None):
+    def find_spec(
+        self, fullname: str, path: Any = None, target: Any = None
+    ) -> ModuleSpec | None:
         if path is not None:
             return None  # submodules are found through their parent's __path__
         package_dir = self.flat.get(fullname)
@@ -59,11 +64,11 @@ class StoreFinder:
             return spec
         return PathFinder.find_spec(fullname, roots, target)
 
-    def invalidate_caches(self):
+    def invalidate_caches(self) -> None:
         self._path_snapshot = None
 
 
-def _process_pth(pth_file):
+def _process_pth(pth_file: str) -> None:
     """Do what site.py does with a .pth file: add paths, run ``import`` lines."""
     directory = os.path.dirname(pth_file)
     try:
@@ -82,7 +87,7 @@ def _process_pth(pth_file):
             sys.path.append(candidate)
 
 
-def install(record):
+def install(record: dict[str, Any]) -> StoreFinder:
     """Activate an environment record (a dict) in this interpreter."""
     entries = record["entries"]
     head_roots = record.get("head", [])
@@ -90,7 +95,7 @@ def install(record):
         if root not in sys.path:
             sys.path.append(root)
     sys.path.extend(entries)
-    finder = StoreFinder(entries, record["index"], record.get("flat", {}), head_roots)
+    finder = StoreFinder(entries, record["index"], record.get("flat", {}))
     try:
         position = sys.meta_path.index(PathFinder)
     except ValueError:
@@ -101,7 +106,7 @@ def install(record):
     return finder
 
 
-def _site_paths():
+def _site_paths() -> set[str]:
     import site
 
     found = set(site.getsitepackages()) if hasattr(site, "getsitepackages") else set()
@@ -111,7 +116,7 @@ def _site_paths():
     return found
 
 
-def bootstrap(boot_dir):
+def bootstrap(boot_dir: str) -> StoreFinder | None:
     """Called from the bootstrap sitecustomize: hide the base site-packages, install the env.
 
     Does nothing (but removing the bootstrap from sys.path) when the record is for another
@@ -129,7 +134,10 @@ def bootstrap(boot_dir):
     except (OSError, ValueError) as err:
         sys.stderr.write(f"monotrail: cannot read environment record {record_path}: {err}\n")
         return None
-    if record.get("cache_tag") != sys.implementation.cache_tag or record.get("format") != RECORD_FORMAT:
+    if (
+        record.get("cache_tag") != sys.implementation.cache_tag
+        or record.get("format") != RECORD_FORMAT
+    ):
         return None
     site_dirs = _site_paths()
     allowed = set(record.get("stdlib", []))

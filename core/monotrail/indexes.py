@@ -34,7 +34,8 @@ class PipIndexConfig:
 
 def pip_index_config() -> PipIndexConfig:
     """The index settings pip would use here (config files and PIP_* variables)."""
-    from pip._internal.configuration import Configuration, ConfigurationError
+    from pip._internal.configuration import Configuration
+    from pip._internal.exceptions import ConfigurationError
 
     config = Configuration(isolated=False)
     try:
@@ -70,7 +71,9 @@ def parse_project_page(base_url: str, content_type: str, body: bytes) -> list[Ar
         data = json.loads(body)
         for item in data.get("files", []):
             artifacts.append(
-                Artifact(item["filename"], urljoin(base_url, item["url"]), dict(item.get("hashes", {})))
+                Artifact(
+                    item["filename"], urljoin(base_url, item["url"]), dict(item.get("hashes", {}))
+                )
             )
         return artifacts
     parser = _LinkParser()

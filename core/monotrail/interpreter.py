@@ -137,8 +137,10 @@ def _ask(exe: str) -> dict[str, object]:
         raise MonotrailError(f"{exe}: could not query this interpreter: {last}")
     result: dict[str, object] = json.loads(proc.stdout)
     if result["implementation"] != "cpython":
-        raise MonotrailError(f"{exe}: only CPython is supported, this is {result['implementation']}")
-    version = tuple(result["version"])  # type: ignore[arg-type]
+        raise MonotrailError(
+            f"{exe}: only CPython is supported, this is {result['implementation']}"
+        )
+    version: tuple[int, ...] = tuple(result["version"])  # type: ignore[arg-type]
     if version[:2] < (3, 9):
         raise MonotrailError(
             f"{exe}: Python {'.'.join(map(str, version))} is too old, monotrail needs 3.9 or newer"
@@ -153,7 +155,11 @@ def _wheel_tags(facts: dict[str, object]) -> list[str]:
 
     major, minor = facts["version"][:2]  # type: ignore[index]
     python_version = (major, minor)
-    abi = f"cp{major}{minor}" + ("t" if facts["free_threaded"] else "") + ("d" if facts["debug"] else "")
+    abi = (
+        f"cp{major}{minor}"
+        + ("t" if facts["free_threaded"] else "")
+        + ("d" if facts["debug"] else "")
+    )
     platform_name = str(facts["platform"]).replace("-", "_").replace(".", "_")
     if platform_name.startswith("linux_") and facts["maxsize_64"]:
         platforms = list(tags._linux_platforms(is_32bit=False))  # noqa: SLF001

@@ -11,13 +11,14 @@ from monotrail.errors import MonotrailError
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 
 def load(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            data: dict[str, Any] = tomllib.load(handle)
+            return data
     except OSError as err:
         raise MonotrailError(f"{path}: cannot read: {err.strerror}") from None
     except tomllib.TOMLDecodeError as err:

@@ -86,7 +86,8 @@ def unpack(wheel: Path, root: Path) -> InstalledWheel:
             self, scheme: str, path: str, stream: BinaryIO, is_executable: bool
         ) -> RecordEntry:
             # Scripts keep their ``#!python`` line; environments rewrite it for their interpreter.
-            record = self.write_to_fs(scheme, os.fspath(path), stream, is_executable)
+            record = self.write_to_fs(scheme, os.fspath(path), stream, is_executable)  # type: ignore[arg-type]
+            assert record.hash_ is not None
             written[os.path.join(scheme_dirs[scheme], os.fspath(path))] = record.hash_.value
             return record
 
@@ -98,7 +99,7 @@ def unpack(wheel: Path, root: Path) -> InstalledWheel:
             source.validate_record(validate_contents=False)
             metadata = parse_metadata_file(source.read_dist_info("METADATA"))
             result = InstalledWheel(name=str(metadata["Name"]), version=str(metadata["Version"]))
-            if "entry_points.txt" in WheelFile.dist_info_filenames.fget(source):
+            if "entry_points.txt" in WheelFile(archive).dist_info_filenames:
                 entry_points = source.read_dist_info("entry_points.txt")
                 for ep_name, module, attr, section in parse_entrypoints(entry_points):
                     scripts = result.console_scripts if section == "console" else result.gui_scripts
