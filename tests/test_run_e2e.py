@@ -79,7 +79,9 @@ def test_plain_python_semantics(project: Path, offline_env: dict[str, str]) -> N
     assert proc.returncode == 7
     proc = run([exe, "run", "python", "-m", "alpha"], project, offline_env)
     assert proc.stdout.strip() == "alpha as a module", proc.stderr
-    proc = run([exe, "run", "python", "-"], project, offline_env, input="import beta; print(beta.VALUE)")
+    proc = run(
+        [exe, "run", "python", "-"], project, offline_env, input="import beta; print(beta.VALUE)"
+    )
     assert proc.stdout.strip() == "beta-2", proc.stderr
     proc = run([exe, "run", "python", "-c", "raise SystemExit('boom')"], project, offline_env)
     assert proc.returncode == 1 and "boom" in proc.stderr
@@ -160,7 +162,9 @@ def test_user_errors_are_one_line(
     exe = monotrail_exe()
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert_one_line_error(run([exe, "run", "python", "-c", "pass"], empty, offline_env), "no project")
+    assert_one_line_error(
+        run([exe, "run", "python", "-c", "pass"], empty, offline_env), "no project"
+    )
     (project / "requirements.txt").write_text("alpha >>= 1\n")
     assert_one_line_error(
         run([exe, "run", "python", "-c", "pass"], project, offline_env), "requirements.txt"
@@ -183,7 +187,9 @@ def test_corrupted_download_is_refused_and_store_stays_clean(
     index.corrupt.add("beta-2.0-py3-none-any.whl")
     proc = run([monotrail_exe(), "install"], project, offline_env)
     assert_one_line_error(proc, "does not match its expected hash")
-    assert not (home / "store" / "beta").exists() or not any((home / "store" / "beta").rglob("*.py"))
+    assert not (home / "store" / "beta").exists() or not any(
+        (home / "store" / "beta").rglob("*.py")
+    )
 
 
 def test_hash_mismatch_after_resolution_is_refused(

@@ -47,7 +47,7 @@ def _polyglot_header(record_file: Path, boot: Path, interpreter: str) -> bytes:
     return (
         "#!/bin/sh\n"
         f"'''exec' env MONOTRAIL_ENV='{record_file}' PYTHONNOUSERSITE=1 "
-        f"PYTHONPATH='{boot}'\"${{PYTHONPATH:+:$PYTHONPATH}}\" '{interpreter}' \"$0\" \"$@\"\n"
+        f'PYTHONPATH=\'{boot}\'"${{PYTHONPATH:+:$PYTHONPATH}}" \'{interpreter}\' "$0" "$@"\n'
         "' '''\n"
     ).encode()
 

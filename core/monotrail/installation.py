@@ -140,7 +140,9 @@ def _resolve_urls(missing: list[tuple[LockedPackage, Artifact]]) -> dict[Artifac
         for index_url in package.indexes:
             for listed in page(index_url, package.name):
                 if listed.filename == artifact.filename:
-                    return artifact, Artifact(artifact.filename, listed.url, artifact.hashes or listed.hashes)
+                    return artifact, Artifact(
+                        artifact.filename, listed.url, artifact.hashes or listed.hashes
+                    )
         where = ", ".join(package.indexes) or "no index"
         raise MonotrailError(f"{package}: {artifact.filename} not found on {where}")
 

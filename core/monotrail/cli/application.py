@@ -29,7 +29,9 @@ class MonotrailCommand(Command):  # type: ignore[misc]
 class RunCommand(MonotrailCommand):
     name = "run"
     description = "Run python or a console script with the project's locked dependencies."
-    arguments = [argument("args", "python ARGS... or command NAME ARGS...", multiple=True, optional=True)]
+    arguments = [
+        argument("args", "python ARGS... or command NAME ARGS...", multiple=True, optional=True)
+    ]
     options = [
         option("extras", "E", "Install this extra (repeatable).", flag=False, multiple=True),
         option("group", None, "Also install this dependency group.", flag=False, multiple=True),

@@ -85,7 +85,9 @@ def _target_executable(requested: str | None) -> str:
         found = shutil.which(requested) or shutil.which(f"python{requested}")
         if found:
             return found
-        raise MonotrailError(f"no Python interpreter {requested!r} found (give a path or python3.X)")
+        raise MonotrailError(
+            f"no Python interpreter {requested!r} found (give a path or python3.X)"
+        )
     from monotrail.interpreter import base_interpreter
 
     return base_interpreter()

@@ -99,8 +99,9 @@ def select(
 
     selected: list[LockedPackage] = []
     for number, package in enumerate(packages, 1):
-        name, version = _required(package, "name", lock_path, number), _required(
-            package, "version", lock_path, number
+        name, version = (
+            _required(package, "name", lock_path, number),
+            _required(package, "version", lock_path, number),
         )
         package_groups = package.get("groups")
         if not isinstance(package_groups, list):

@@ -73,9 +73,13 @@ def packages_from_report(report: dict[str, Any]) -> list[LockedPackage]:
         info = item["download_info"]
         url = info["url"]
         if "vcs_info" in info:
-            raise MonotrailError(f"{name}: version-control requirements ({url}) are not supported yet")
+            raise MonotrailError(
+                f"{name}: version-control requirements ({url}) are not supported yet"
+            )
         if "dir_info" in info:
-            packages.append(LockedPackage(name, version, [], source_dir=unquote(urlsplit(url).path)))
+            packages.append(
+                LockedPackage(name, version, [], source_dir=unquote(urlsplit(url).path))
+            )
             continue
         hashes = dict(info.get("archive_info", {}).get("hashes", {}))
         legacy = info.get("archive_info", {}).get("hash")
