@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tarfile
 import tempfile
 import zipfile
@@ -50,21 +51,35 @@ def build_tree(source: Path, out_dir: Path, interpreter: Interpreter, label: str
     import build.env
 
     logger.info("building a wheel from %s", label)
-    print(f"Building {label}", file=__import__("sys").stderr)
+    print(f"Building a wheel from {label}...", file=sys.stderr)
     out_dir.mkdir(parents=True, exist_ok=True)
+    from pyproject_hooks import quiet_subprocess_runner
+
     try:
         with build.env.DefaultIsolatedEnv() as env:
-            builder = build.ProjectBuilder.from_isolated_env(env, source)
+            builder = build.ProjectBuilder.from_isolated_env(
+                env, source, runner=quiet_subprocess_runner
+            )
             env.install(builder.build_system_requires)
             env.install(builder.get_requires_for_build("wheel"))
             wheel = builder.build("wheel", out_dir)
+    except build.BuildBackendException as err:
+        raise MonotrailError(f"{label}: the build backend failed: {_tail(err)}") from None
     except build.BuildException as err:
         raise MonotrailError(f"{label}: building a wheel failed: {err}") from None
-    except build.BuildBackendException as err:
-        raise MonotrailError(f"{label}: the build backend failed: {err}") from None
     except Exception as err:  # build's env set-up raises subprocess and OS errors
-        raise MonotrailError(f"{label}: building a wheel failed: {err}") from None
+        raise MonotrailError(f"{label}: building a wheel failed: {_tail(err)}") from None
     return Path(wheel)
+
+
+def _tail(err: BaseException) -> str:
+    """The last meaningful line of a build failure (the backend's or pip's output)."""
+    cause = getattr(err, "exception", None) or err
+    output = getattr(cause, "output", None) or getattr(cause, "stderr", None) or b""
+    if isinstance(output, bytes):
+        output = output.decode(errors="replace")
+    lines = [line.strip() for line in str(output).splitlines() if line.strip()]
+    return lines[-1] if lines else str(err)
 
 
 def _extract(sdist: Path, destination: Path) -> Path:

@@ -91,6 +91,12 @@ def resolve(
         from monotrail.locks import poetry_lock
         from monotrail.resolve import poetry_resolver
 
+        lock_path = project.root / "poetry.lock"
+        if lock_path.is_file():
+            # A lock that exists but does not parse is the user's to fix, not ours to overwrite.
+            from monotrail import toml
+
+            toml.load(lock_path)
         if not poetry_resolver.lock_is_fresh(project.root):
             poetry_resolver.ensure_lock(project.root)
         logger.debug("reading %s", project.root / "poetry.lock")

@@ -1,0 +1,1 @@
+"""srcery: a package whose folder is called src."""

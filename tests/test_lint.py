@@ -1,0 +1,23 @@
+"""The code style gates of the project: ruff on everything, mypy (strict) on core/."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest import BIN, REPO
+
+
+def test_ruff_is_clean() -> None:
+    proc = subprocess.run(
+        [str(BIN / "ruff"), "check", "--output-format", "concise", "."],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy_is_clean_on_core() -> None:
+    proc = subprocess.run([sys.executable, "-m", "mypy"], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
