@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monotrail import paths
+from monotrail.launch import base_interpreter  # noqa: F401 - re-exported
 from monotrail.errors import MonotrailError
 
 # Bumped whenever the script or the cached fields change, so old cache files are not trusted.
@@ -170,16 +171,3 @@ def _wheel_tags(facts: dict[str, object]) -> list[str]:
     supported = list(tags.cpython_tags(python_version, [abi], platforms))
     supported += list(tags.compatible_tags(python_version, f"cp{major}{minor}", platforms))
     return [str(tag) for tag in supported]
-
-
-def base_interpreter() -> str:
-    """The interpreter behind the one running monotrail, outside any virtualenv it sits in.
-
-    Targets must not be venv interpreters: their site-packages hold monotrail's own dependencies.
-    """
-    base = getattr(sys, "_base_executable", None) or sys.executable
-    if sys.prefix != sys.base_prefix and base == sys.executable:
-        candidate = Path(sys.base_prefix) / "bin" / Path(sys.executable).name
-        if candidate.exists():
-            base = str(candidate)
-    return os.path.realpath(base) if os.path.islink(base) else base

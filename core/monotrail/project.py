@@ -1,15 +1,18 @@
 """Finding the project a command runs for, and the files that define its dependencies.
 
-Stdlib only: this runs on the ``run`` fast path.
+Stdlib only and light: this runs on the ``run`` fast path, so it works on ``os.path`` strings
+and imports pathlib only when a caller asks for ``Path`` objects.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monotrail.errors import MonotrailError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 POETRY = "poetry"
 REQUIREMENTS = "requirements"
@@ -17,45 +20,64 @@ REQUIREMENTS = "requirements"
 _MARKERS = ("poetry.lock", "pyproject.toml", "requirements.txt")
 
 
-@dataclass(frozen=True)
 class Project:
     """A project directory and how its dependencies are declared."""
 
-    root: Path
-    kind: str
-    #: The files whose content decides the environment (hashed into the env key).
-    inputs: tuple[Path, ...] = field(default=())
+    __slots__ = ("root_dir", "kind", "input_files")
+
+    def __init__(self, root_dir: str, kind: str, input_files: tuple[str, ...]) -> None:
+        self.root_dir = root_dir
+        self.kind = kind
+        #: The files whose content decides the environment (hashed into the env key).
+        self.input_files = input_files
+
+    @property
+    def root(self) -> Path:
+        from pathlib import Path
+
+        return Path(self.root_dir)
+
+    @property
+    def inputs(self) -> tuple[Path, ...]:
+        from pathlib import Path
+
+        return tuple(Path(p) for p in self.input_files)
 
     @property
     def requirements(self) -> Path:
         return self.root / "requirements.txt"
 
+    def __repr__(self) -> str:
+        return f"Project({self.root_dir!r}, {self.kind!r})"
 
-def kind_of(directory: Path) -> str | None:
+
+def kind_of(directory: str) -> str | None:
     """How ``directory`` declares dependencies, or None when it is not a project root."""
-    if (directory / "poetry.lock").is_file():
+    join, isfile = os.path.join, os.path.isfile
+    if isfile(join(directory, "poetry.lock")):
         return POETRY
-    pyproject = directory / "pyproject.toml"
-    has_pyproject = pyproject.is_file()
+    pyproject = join(directory, "pyproject.toml")
+    has_pyproject = isfile(pyproject)
     if has_pyproject:
         try:
-            text = pyproject.read_text(encoding="utf-8", errors="replace")
+            with open(pyproject, encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
         except OSError:
             text = ""
         if "[tool.poetry" in text:
             return POETRY
-    if (directory / "requirements.txt").is_file():
+    if isfile(join(directory, "requirements.txt")):
         return REQUIREMENTS
     if has_pyproject:
         return POETRY  # a PEP 621 project: Poetry 2 locks it
     return None
 
 
-def discover(start: Path | None = None, explicit: Path | None = None) -> Project:
+def discover(start: str | None = None, explicit: str | os.PathLike[str] | None = None) -> Project:
     """The nearest project at or above ``start`` (the working directory), or ``explicit``."""
     if explicit is not None:
-        root = explicit.absolute()
-        if not root.is_dir():
+        root = os.path.abspath(os.fspath(explicit))
+        if not os.path.isdir(root):
             raise MonotrailError(f"{root}: --project is not a directory")
         kind = kind_of(root)
         if kind is None:
@@ -63,20 +85,26 @@ def discover(start: Path | None = None, explicit: Path | None = None) -> Project
                 f"{root}: not a project (no pyproject.toml, poetry.lock or requirements.txt)"
             )
         return _project(root, kind)
-    here = (start or Path(os.getcwd())).absolute()
-    for directory in (here, *here.parents):
+    here = os.path.abspath(start or os.getcwd())
+    directory = here
+    while True:
         kind = kind_of(directory)
         if kind is not None:
             return _project(directory, kind)
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
     raise MonotrailError(
         f"no project found in {here} or its parents: monotrail looks for pyproject.toml, "
         "poetry.lock or requirements.txt (or pass --project DIR)"
     )
 
 
-def _project(root: Path, kind: str) -> Project:
+def _project(root: str, kind: str) -> Project:
     if kind == POETRY:
-        inputs = tuple(p for p in (root / "pyproject.toml", root / "poetry.lock") if p.is_file())
+        names = ("pyproject.toml", "poetry.lock")
+        inputs = tuple(os.path.join(root, n) for n in names if os.path.isfile(os.path.join(root, n)))
     else:
-        inputs = (root / "requirements.txt",)
+        inputs = (os.path.join(root, "requirements.txt"),)
     return Project(root, kind, inputs)

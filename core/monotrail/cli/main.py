@@ -88,7 +88,7 @@ def _target_executable(requested: str | None) -> str:
         raise MonotrailError(
             f"no Python interpreter {requested!r} found (give a path or python3.X)"
         )
-    from monotrail.interpreter import base_interpreter
+    from monotrail.launch import base_interpreter
 
     return base_interpreter()
 

@@ -7,9 +7,6 @@ are read up to ``python``/``command``; everything after passes through untouched
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
-
 from monotrail.errors import MonotrailError
 
 RUN_HELP = """\
@@ -37,17 +34,19 @@ Examples:
 """
 
 
-@dataclass
 class RunArgs:
-    mode: str = ""  # "python" or "command"
-    command: str = ""
-    args: list[str] = field(default_factory=list)
-    extras: list[str] = field(default_factory=list)
-    groups: list[str] = field(default_factory=list)
-    project: Path | None = None
-    python: str | None = None
-    verbose: int = 0
-    help: bool = False
+    """What ``run`` was asked to do (a plain class: dataclasses cost ~10 ms to import)."""
+
+    def __init__(self) -> None:
+        self.mode = ""  # "python" or "command"
+        self.command = ""
+        self.args: list[str] = []
+        self.extras: list[str] = []
+        self.groups: list[str] = []
+        self.project: str | None = None
+        self.python: str | None = None
+        self.verbose = 0
+        self.help = False
 
 
 _WITH_VALUE = {
@@ -93,7 +92,7 @@ def parse(argv: list[str]) -> RunArgs:
             elif target == "groups":
                 result.groups.extend(v for v in value.replace(",", " ").split() if v)
             elif target == "project":
-                result.project = Path(value)
+                result.project = value
             else:
                 result.python = value
             continue
