@@ -97,6 +97,17 @@ def _prepare(project: object, executable: str, args: object) -> dict[str, object
     from monotrail import interpreter, log, sync
 
     log.configure(getattr(args, "verbose", 0))
+    import time
+
+    started = time.perf_counter()
     target = interpreter.query(executable)
     prepared = sync.prepare(project, target, args.extras, args.groups)  # type: ignore[arg-type, attr-defined]
+    report = prepared.report
+    if report.added:
+        # Long installs must not look like a hang when stderr is no terminal (CI logs).
+        print(
+            f"Installed {len(report.added)} packages into the store "
+            f"({len(report.reused)} already there) in {time.perf_counter() - started:.1f}s",
+            file=sys.stderr,
+        )
     return prepared.record
