@@ -13,7 +13,7 @@ import shutil
 import stat
 from pathlib import Path
 
-from monotrail import __version__, bytecode, launch, paths
+from monotrail import __version__, bytecode, isolated_python, launch, paths
 from monotrail.installation import Entry
 from monotrail.interpreter import Interpreter
 from monotrail.project_source import ProjectSource
@@ -111,7 +111,8 @@ def write_record(
     tmp_bin = paths.tmp_dir() / f"bin.{key}.{os.getpid()}"
     shutil.rmtree(tmp_bin, ignore_errors=True)
     tmp_bin.mkdir(parents=True)
-    header = _polyglot_header(record_file, boot, interpreter.executable)
+    executable = isolated_python.launch_path(interpreter)
+    header = _polyglot_header(record_file, boot, executable)
     scripts = _write_scripts(tmp_bin, header, entries, source.scripts)
     bin_dir.parent.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(bin_dir, ignore_errors=True)
@@ -119,7 +120,8 @@ def write_record(
     record: dict[str, object] = {
         "format": launch.ENV_FORMAT,
         "path": str(record_file),
-        "interpreter": interpreter.executable,
+        "interpreter": executable,
+        "base_interpreter": interpreter.executable,
         "python_version": interpreter.full_version,
         "cache_tag": interpreter.cache_tag,
         "stdlib": interpreter.sys_path,

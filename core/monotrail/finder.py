@@ -20,7 +20,7 @@ from importlib.util import spec_from_file_location
 from typing import Any
 
 # Fields of the record that this module reads; written by monotrail.environment.
-RECORD_FORMAT = 1
+RECORD_FORMAT = 2
 
 
 class StoreFinder:

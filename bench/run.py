@@ -1,0 +1,431 @@
+"""monotrail's benchmarks against pip, Poetry and uv, measured side by side in one run.
+
+    python bench/run.py [workload ...] [--runs N]
+
+Workloads: plotly, data-science, django, warm, startup, scale (default: all). The first call
+creates bench/.work/venv with monotrail (this checkout), Poetry and uv from PyPI, and downloads
+every artifact once, so the network is out of the timed part. Results go to
+bench/results/latest.md (and latest.png).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from harness import Comparison, Contender, chart, compare, markdown  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+WORK = REPO / "bench" / ".work"
+VENV = WORK / "venv"
+BIN = VENV / "bin"
+PLOTLY = "plotly==5.24.1"
+POETRY_VERSION = "2.5.1"
+
+
+def sh(*args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> str:
+    proc = subprocess.run(
+        [str(a) for a in args], env=env, cwd=cwd, capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(map(str, args))}\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout
+
+
+def base_python() -> str:
+    """The interpreter every contender targets (the one behind this script, outside venvs)."""
+    return os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+
+
+def setup() -> None:
+    if not (BIN / "monotrail").exists() or not (BIN / "uv").exists():
+        WORK.mkdir(parents=True, exist_ok=True)
+        sh(base_python(), "-m", "venv", VENV)
+        sh(
+            BIN / "pip",
+            "install",
+            "-q",
+            "-e",
+            REPO,
+            f"poetry=={POETRY_VERSION}",
+            "uv",
+            "matplotlib",
+        )
+
+
+def fresh_venv(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+    sh(BIN / "uv", "venv", "-q", "--python", base_python(), "--seed", path)
+
+
+def monotrail_env(home: Path) -> dict[str, str]:
+    return {"MONOTRAIL_HOME": str(home)}
+
+
+def clear_store(home: Path) -> None:
+    """A cold store with the artifacts already downloaded."""
+    for sub in ("store", "envs", "locks", "boot"):
+        shutil.rmtree(home / sub, ignore_errors=True)
+
+
+def pinned_requirements(project: Path, extras: list[str], out: Path) -> Path:
+    """name==version lines of what monotrail selects from the project's lock, for pip/uv."""
+    code = (
+        "import sys, json\n"
+        "from pathlib import Path\n"
+        "from monotrail import interpreter, indexes\n"
+        "from monotrail.locks import poetry_lock\n"
+        "target = interpreter.query(sys.argv[2])\n"
+        "pkgs = poetry_lock.select(Path(sys.argv[1]), target, json.loads(sys.argv[3]), [],"
+        " indexes.pypi_simple_url())\n"
+        "print('\\n'.join(f'{p.name}=={p.version}' for p in pkgs))\n"
+    )
+    text = sh(BIN / "python", "-c", code, project, base_python(), json.dumps(extras))
+    out.write_text(text)
+    return out
+
+
+def workload_plotly(runs: int) -> list[Comparison]:
+    wheels = WORK / "wheels"
+    if not list(wheels.glob("plotly-*.whl")):
+        sh(BIN / "pip", "download", "-q", "--no-deps", "-d", wheels, PLOTLY)
+    wheel = str(next(wheels.glob("plotly-*.whl")))
+    venv = WORK / "plotly-venv"
+    python = str(venv / "bin" / "python")
+    uv_cache = WORK / "uv-cache-plotly"
+
+    def reset() -> None:
+        fresh_venv(venv)
+
+    results = []
+    for compile_ in (False, True):
+        pip = [python, "-m", "pip", "install", "-q", "--no-deps", "--no-index"]
+        pip += [] if compile_ else ["--no-compile"]
+        uv = [
+            str(BIN / "uv"),
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--python",
+            python,
+            "--no-cache",
+        ]
+        uv += ["--compile-bytecode"] if compile_ else []
+        mt = [str(BIN / "monotrail"), "venv-install", "--python", python]
+        mt += [] if compile_ else ["--no-compile"]
+        results.append(
+            compare(
+                f"plotly into a venv{' + bytecode' if compile_ else ''}",
+                [
+                    Contender("monotrail venv-install", [*mt, wheel], reset),
+                    Contender("pip install --no-deps", [*pip, wheel], reset),
+                    Contender(
+                        "uv pip install --no-cache",
+                        [*uv, wheel],
+                        reset,
+                        env={"UV_CACHE_DIR": str(uv_cache)},
+                    ),
+                ],
+                "monotrail venv-install",
+                runs,
+            )
+        )
+    return results
+
+
+def install_workload(name: str, project_dir: Path, extras: list[str], runs: int) -> Comparison:
+    work = WORK / name
+    project = work / "project"
+    if not project.exists():
+        shutil.copytree(project_dir, project)
+    home = work / "monotrail-home"
+    requirements = pinned_requirements(project, extras, work / "requirements.txt")
+    downloads = work / "downloads"
+    if not downloads.exists():
+        sh(BIN / "pip", "download", "-q", "--no-deps", "-d", downloads, "-r", requirements)
+    env = monotrail_env(home)
+    mt = [
+        str(BIN / "monotrail"),
+        "install",
+        "-p",
+        base_python(),
+        "--project",
+        str(project),
+        "--no-compile",
+    ]
+    mt += [f"-E{e}" for e in extras]
+    sh(*mt, env={**os.environ, **env})  # fills the artifact cache once
+    venv = work / "venv"
+    python = str(venv / "bin" / "python")
+    uv_cache = work / "uv-cache"
+    poetry_env = {
+        "POETRY_VIRTUALENVS_IN_PROJECT": "true",
+        "POETRY_CACHE_DIR": str(work / "poetry-cache"),
+    }
+    poetry = [str(BIN / "poetry"), "install", "-q", "--no-root"]
+    poetry += [f"-E{e}" for e in extras]
+    sh(*poetry, env={**os.environ, **poetry_env}, cwd=project)  # warms Poetry's cache
+
+    def cold_store() -> None:
+        clear_store(home)
+
+    def reset_venv() -> None:
+        fresh_venv(venv)
+
+    def reset_poetry_venv() -> None:
+        shutil.rmtree(project / ".venv", ignore_errors=True)
+
+    pip = [
+        python,
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--no-deps",
+        "--no-compile",
+        "--no-index",
+        "--find-links",
+        str(downloads),
+        "-r",
+        str(requirements),
+    ]
+    uv = [str(BIN / "uv"), "pip", "install", "-q", "--python", python, "-r", str(requirements)]
+    return compare(
+        f"{name}, cold (artifacts present)",
+        [
+            Contender("monotrail install --no-compile", mt, cold_store, env),
+            Contender("pip install --no-compile (local files)", pip, reset_venv),
+            Contender(
+                "poetry install (warm cache)", poetry, reset_poetry_venv, poetry_env, str(project)
+            ),
+            Contender(
+                "uv pip install (warm cache)", uv, reset_venv, {"UV_CACHE_DIR": str(uv_cache)}
+            ),
+            Contender("uv pip install --no-cache", [*uv, "--no-cache"], reset_venv),
+        ],
+        "monotrail install --no-compile",
+        runs,
+        note=f"{len(requirements.read_text().split())} packages",
+    )
+
+
+def workload_warm(runs: int) -> list[Comparison]:
+    """A new project whose versions are all in the store (the data-science stack)."""
+    name = "data-science"
+    work = WORK / name
+    home = work / "monotrail-home"
+    requirements = work / "requirements.txt"
+    if not requirements.exists():
+        install_workload(name, REPO / "test-data/poetry/data-science", ["tqdm_feature"], 1)
+    env = monotrail_env(home)
+    sh(
+        BIN / "monotrail",
+        "install",
+        "--project",
+        work / "project",
+        "-Etqdm_feature",
+        env={**os.environ, **env},
+    )
+    fresh = work / "fresh-project"
+    venv = work / "warm-venv"
+    python = str(venv / "bin" / "python")
+
+    def new_project() -> None:
+        shutil.rmtree(fresh, ignore_errors=True)
+        fresh.mkdir()
+        shutil.copy(requirements, fresh / "requirements.txt")
+        # A new path and a new mtime: a different env key, nothing to reuse but the store.
+        (fresh / "requirements.txt").touch()
+
+    def new_venv() -> None:
+        shutil.rmtree(venv, ignore_errors=True)
+
+    uv_cache = work / "uv-cache"
+    uv = (
+        f"{BIN / 'uv'} venv -q --python {base_python()} {venv} && "
+        f"{BIN / 'uv'} pip install -q --python {python} -r {requirements}"
+    )
+    first = [
+        str(BIN / "monotrail"),
+        "run",
+        "-p",
+        base_python(),
+        "--project",
+        str(fresh),
+        "python",
+        "-c",
+        "pass",
+    ]
+    return [
+        compare(
+            "warm: new project, all versions cached",
+            [
+                Contender("monotrail run (new env, no resolve)", first, new_project, env),
+                Contender(
+                    "uv venv + uv pip install (warm cache)",
+                    ["sh", "-c", uv],
+                    new_venv,
+                    {"UV_CACHE_DIR": str(uv_cache)},
+                ),
+            ],
+            "monotrail run (new env, no resolve)",
+            runs,
+            note="monotrail also resolves with pip here: the requirements are new to it",
+        )
+    ]
+
+
+def workload_startup(runs: int) -> list[Comparison]:
+    work = WORK / "startup"
+    project = work / "project"
+    project.mkdir(parents=True, exist_ok=True)
+    (project / "hello.py").write_text("print('hello')\n")
+    (project / "numpy_version.py").write_text("import numpy\nprint(numpy.__version__)\n")
+    (project / "requirements.txt").write_text("numpy==2.2.6\n")
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "startup"\nversion = "0"\nrequires-python = ">=3.10"\n'
+        'dependencies = ["numpy==2.2.6"]\n'
+    )
+    home = work / "monotrail-home"
+    env = monotrail_env(home)
+    venv = work / "venv"
+    if not venv.exists():
+        fresh_venv(venv)
+        sh(
+            BIN / "uv",
+            "pip",
+            "install",
+            "-q",
+            "--python",
+            venv / "bin/python",
+            "--compile-bytecode",
+            "numpy==2.2.6",
+        )
+    uv_env = {
+        "UV_CACHE_DIR": str(work / "uv-cache"),
+        "UV_PROJECT_ENVIRONMENT": str(work / "uv-env"),
+    }
+    mt = [str(BIN / "monotrail"), "run", "-p", base_python(), "--project", str(project), "python"]
+    # Warm every contender's environment first.
+    sh(*mt, "hello.py", env={**os.environ, **env}, cwd=project)
+    uv_run = [str(BIN / "uv"), "run", "-q", "--python", base_python(), "python"]
+    sh(*uv_run, "hello.py", env={**os.environ, **uv_env}, cwd=project)
+    results = []
+    for script in ("hello.py", "numpy_version.py"):
+        results.append(
+            compare(
+                f"startup: {script}",
+                [
+                    Contender("monotrail run python", [*mt, script], None, env, str(project)),
+                    Contender(
+                        "bare python (venv with .pyc)",
+                        [str(venv / "bin/python"), script],
+                        None,
+                        None,
+                        str(project),
+                    ),
+                    Contender("uv run python", [*uv_run, script], None, uv_env, str(project)),
+                ],
+                "monotrail run python",
+                runs,
+                warmup=2,
+            )
+        )
+    return results
+
+
+def workload_scale(runs: int) -> list[Comparison]:
+    """Startup with 10,000 entries in the store; with a 300-package lock."""
+    work = WORK / "scale"
+    home = work / "monotrail-home"
+    env = monotrail_env(home)
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "from support.scale import make_scale_fixtures\n"
+        "make_scale_fixtures(*sys.argv[2:])\n"
+    )
+    if not (work / "done").exists():
+        sh(
+            BIN / "python",
+            "-c",
+            code,
+            REPO / "bench",
+            work,
+            base_python(),
+            env={**os.environ, **env},
+        )
+        (work / "done").touch()
+    small = work / "small-project"
+    large = work / "large-project"
+    mt = [str(BIN / "monotrail"), "run", "-p", base_python(), "python", "-c", "import pkg0000"]
+    return [
+        compare(
+            "scale: 10,000 store entries / 300-package lock",
+            [
+                Contender("monotrail run, 1-package lock", mt, None, env, str(small)),
+                Contender("monotrail run, 300-package lock", mt, None, env, str(large)),
+                Contender("bare python", [base_python(), "-c", "pass"]),
+            ],
+            "monotrail run, 1-package lock",
+            runs,
+            warmup=2,
+        )
+    ]
+
+
+WORKLOADS = {
+    "plotly": workload_plotly,
+    "data-science": lambda runs: [
+        install_workload(
+            "data-science", REPO / "test-data/poetry/data-science", ["tqdm_feature"], runs
+        )
+    ],
+    "django": lambda runs: [
+        install_workload("django", REPO / "test-data/poetry/django-project", [], runs)
+    ],
+    "warm": workload_warm,
+    "startup": workload_startup,
+    "scale": workload_scale,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workloads", nargs="*", choices=[*WORKLOADS, []], default=[])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    chosen = args.workloads or list(WORKLOADS)
+    setup()
+    comparisons: list[Comparison] = []
+    for name in chosen:
+        print(f"== {name}", flush=True)
+        comparisons.extend(WORKLOADS[name](args.runs))
+    versions = sh(
+        BIN / "python",
+        "-c",
+        "import importlib.metadata as m; print(*(f'{n} {m.version(n)}' for n in "
+        "('monotrail', 'pip', 'poetry', 'uv')), sep=', ')",
+    ).strip()
+    header = (
+        f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; {versions}; median of {args.runs} runs each."
+    )
+    out = REPO / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.md").write_text(markdown(comparisons, header))
+    chart(comparisons, str(out / "latest.png"))
+    print((out / "latest.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
