@@ -110,3 +110,20 @@ def test_flat_src_layout_is_importable(tmp_path: Path, home: Path) -> None:
     assert proc.stdout.strip() == "a potion from srcery.potion"
     proc = run([exe, "run", "command", "brew"], project)
     assert proc.stdout.strip() == "a potion from srcery.potion", proc.stderr
+
+
+def test_private_source_with_poetry_credentials(
+    shop: Path, offline_env: dict[str, str], index: IndexServer, home: Path
+) -> None:
+    """A source behind HTTP basic auth: Poetry's credentials serve resolution and downloads."""
+    index.auth = ("alice", "s3cret")
+    exe = monotrail_exe()
+    assert_one_line_error(run([exe, "install"], shop, offline_env), "alpha")
+    env = {
+        **offline_env,
+        "POETRY_HTTP_BASIC_LOCAL_USERNAME": "alice",
+        "POETRY_HTTP_BASIC_LOCAL_PASSWORD": "s3cret",
+    }
+    proc = run([exe, "run", "python", "dists.py"], shop, env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["alpha", "beta", "withpth"]

@@ -60,6 +60,32 @@ def session() -> Any:
         return _session
 
 
+_auth_cache: dict[str, Any] = {}
+
+
+def _auth_for(url: str) -> Any:
+    """Credentials for a private index: Poetry's (http-basic config, keyring, POETRY_HTTP_BASIC_*).
+
+    PyPI and URLs with credentials inside need none; requests reads ~/.netrc by itself.
+    """
+    parts = urlsplit(url)
+    if parts.username or parts.hostname in ("pypi.org", "files.pythonhosted.org", None):
+        return None
+    if parts.hostname not in _auth_cache:
+        credential = None
+        try:
+            from poetry.config.config import Config
+            from poetry.utils.authenticator import Authenticator
+
+            found = Authenticator(Config.create()).get_credentials_for_url(url)
+            if found.username is not None:
+                credential = (found.username, found.password or "")
+        except Exception as err:  # no Poetry config, a keyring backend failing: go without
+            logger.debug("no credentials for %s: %s", parts.hostname, err)
+        _auth_cache[parts.hostname] = credential
+    return _auth_cache[parts.hostname]
+
+
 def get(url: str, accept: str | None = None) -> tuple[str, bytes]:
     """GET a small document (an index page); returns (content type, body)."""
     if url.startswith("file:"):
@@ -73,7 +99,7 @@ def get(url: str, accept: str | None = None) -> tuple[str, bytes]:
 
     headers = {"Accept": accept} if accept else {}
     try:
-        response = session().get(url, headers=headers, timeout=60)
+        response = session().get(url, headers=headers, timeout=60, auth=_auth_for(url))
     except requests.RequestException as err:
         raise MonotrailError(f"{url}: network error: {_short(err)}") from None
     if response.status_code == 404:
@@ -194,7 +220,7 @@ def _stream(url: str) -> Iterable[bytes]:
     import requests
 
     try:
-        with session().get(url, stream=True, timeout=60) as response:
+        with session().get(url, stream=True, timeout=60, auth=_auth_for(url)) as response:
             if response.status_code >= 400:
                 raise MonotrailError(f"{url}: download failed, HTTP {response.status_code}")
             yield from response.iter_content(_CHUNK)

@@ -145,6 +145,8 @@ class IndexServer:
         self.fail_paths: set[str] = set()
         self.corrupt: set[str] = set()
         self.yanked: dict[str, str] = {}
+        #: (username, password) the server demands with HTTP basic auth, like a private index.
+        self.auth: tuple[str, str] | None = None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._cache: dict[str, tuple[tuple[int, int], _FileInfo]] = {}
@@ -322,6 +324,16 @@ class _Handler(BaseHTTPRequestHandler):
         if path in index.fail_paths:
             self._error(500, head)
             return
+        if index.auth is not None:
+            import base64
+
+            expected = "Basic " + base64.b64encode(":".join(index.auth).encode()).decode()
+            if self.headers.get("Authorization") != expected:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="index"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
         try:
             if path == "/simple":
                 self._redirect("/simple/", head)
