@@ -110,6 +110,14 @@ def test_flat_src_layout_is_importable(tmp_path: Path, home: Path) -> None:
     assert proc.stdout.strip() == "a potion from srcery.potion"
     proc = run([exe, "run", "command", "brew"], project)
     assert proc.stdout.strip() == "a potion from srcery.potion", proc.stderr
+    # The project is an installed distribution too, as after `poetry install`.
+    code = (
+        "import importlib.metadata as md\n"
+        "print(md.version('srcery'), [e.value for e in md.entry_points(group='console_scripts')"
+        " if e.name == 'brew'])\n"
+    )
+    proc = run([exe, "run", "python", "-c", code], project)
+    assert proc.stdout.strip() == "0.1.0 ['srcery.potion:main']", proc.stderr
 
 
 def test_private_source_with_poetry_credentials(

@@ -88,6 +88,28 @@ def _write_executable(path: Path, content: bytes) -> None:
     path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
 
 
+def _write_project_metadata(site: Path, source: ProjectSource) -> None:
+    """A dist-info for the project itself, as Poetry's install of the root project has."""
+    if not source.name or not source.version:
+        return
+    dist = site / f"{source.name.replace('-', '_')}-{source.version}.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {source.name}\nVersion: {source.version}\n"
+    )
+    (dist / "INSTALLER").write_text("monotrail\n")
+    groups = dict(source.entry_points)
+    if source.scripts:
+        groups["console_scripts"] = {**source.scripts, **groups.get("console_scripts", {})}
+    if groups:
+        lines = []
+        for group, items in groups.items():
+            lines.append(f"[{group}]")
+            lines.extend(f"{name} = {target}" for name, target in items.items())
+            lines.append("")
+        (dist / "entry_points.txt").write_text("\n".join(lines))
+
+
 def write_record(
     key: str,
     interpreter: Interpreter,
@@ -108,15 +130,21 @@ def write_record(
             if name not in stdlib_names:
                 index.setdefault(name, []).append(number)
         pth.extend(str(entry.path / name) for name in entry.pth)
-    tmp_bin = paths.tmp_dir() / f"bin.{key}.{os.getpid()}"
-    shutil.rmtree(tmp_bin, ignore_errors=True)
-    tmp_bin.mkdir(parents=True)
+    # bin/ (console scripts) and site/ (the project's own dist-info) are made aside, then
+    # swapped in: a record never points at half-written folders.
+    env_dir = paths.envs_dir() / key
+    tmp_env = paths.tmp_dir() / f"env.{key}.{os.getpid()}"
+    shutil.rmtree(tmp_env, ignore_errors=True)
+    (tmp_env / "bin").mkdir(parents=True)
+    (tmp_env / "site").mkdir()
     executable = isolated_python.launch_path(interpreter)
     header = _polyglot_header(record_file, boot, executable)
-    scripts = _write_scripts(tmp_bin, header, entries, source.scripts)
-    bin_dir.parent.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(bin_dir, ignore_errors=True)
-    os.replace(tmp_bin, bin_dir)
+    scripts = _write_scripts(tmp_env / "bin", header, entries, source.scripts)
+    _write_project_metadata(tmp_env / "site", source)
+    env_dir.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(env_dir, ignore_errors=True)
+    os.replace(tmp_env, env_dir)
+    head = [*source.head, str(env_dir / "site")] if source.name else source.head
     record: dict[str, object] = {
         "format": launch.ENV_FORMAT,
         "path": str(record_file),
@@ -127,7 +155,7 @@ def write_record(
         "stdlib": interpreter.sys_path,
         "boot": str(boot),
         "bin": str(bin_dir),
-        "head": source.head,
+        "head": head,
         "flat": source.flat,
         "entries": [str(e.path) for e in entries],
         "index": index,

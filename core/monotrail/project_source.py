@@ -19,6 +19,11 @@ class ProjectSource:
     head: list[str] = field(default_factory=list)
     flat: dict[str, str] = field(default_factory=dict)
     scripts: dict[str, str] = field(default_factory=dict)  # name -> "module:attr"
+    #: The project's own distribution (Poetry installs the root project): name and version for
+    #: ``importlib.metadata.version(...)``, entry points for plugins it declares.
+    name: str | None = None
+    version: str | None = None
+    entry_points: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def read(project: Project) -> ProjectSource:
@@ -31,6 +36,14 @@ def read(project: Project) -> ProjectSource:
     project_table = data.get("project", {})
     name = project_table.get("name") or poetry.get("name")
     root = project.root
+    package_mode = poetry.get("package-mode", True)
+    version = project_table.get("version") or poetry.get("version")
+    if package_mode and name and isinstance(version, str):
+        result.name, result.version = str(name), version
+        groups = {**poetry.get("plugins", {}), **project_table.get("entry-points", {})}
+        for group, items in groups.items():
+            if isinstance(items, dict):
+                result.entry_points[str(group)] = {str(k): str(v) for k, v in items.items()}
     for script_name, target in {
         **poetry.get("scripts", {}),
         **project_table.get("scripts", {}),
