@@ -44,21 +44,27 @@ def lock_is_fresh(project_dir: Path) -> bool:
     """True when poetry.lock exists, is lock-version 2.1+ (has per-package ``groups``) and its
     content-hash matches pyproject (Poetry's own ``Locker.is_fresh()``)."""
     project_dir = Path(project_dir).absolute()
+    # Poetry's Locker alone answers this; building the whole Poetry object costs ~1 s more.
+    from poetry.packages.locker import Locker
+
+    from monotrail import toml
+
+    data = toml.load(project_dir / PYPROJECT)
     with _poetry_errors(project_dir):
-        poetry = _create_poetry(project_dir)
-        return _locker_is_fresh(poetry.locker)
+        return _locker_is_fresh(Locker(project_dir / LOCK, data))
 
 
-def ensure_lock(project_dir: Path) -> Path:
+def ensure_lock(project_dir: Path, poetry: Any = None) -> Path:
     """Return the path of a fresh poetry.lock, locking like ``poetry lock`` of Poetry 2 first when
     the lock is missing, stale or of an old lock version (2.0, without ``groups``).
 
     Versions already pinned in an existing lock are kept (no ``--regenerate``). Progress lines go
-    to stderr.
+    to stderr. ``poetry`` is the project's ``Poetry`` object when the caller has one (the Poetry
+    plugin passes the application's, with its sources and credentials); else it is made here.
     """
     project_dir = Path(project_dir).absolute()
     with _poetry_errors(project_dir):
-        poetry = _create_poetry(project_dir)
+        poetry = poetry if poetry is not None else _create_poetry(project_dir)
         lock_path = Path(poetry.locker.lock)
         if _locker_is_fresh(poetry.locker):
             logger.debug("%s is fresh, not resolving", lock_path)
