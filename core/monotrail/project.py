@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 POETRY = "poetry"
 REQUIREMENTS = "requirements"
+PYLOCK = "pylock"
 
 _MARKERS = ("poetry.lock", "pyproject.toml", "requirements.txt")
 
@@ -56,6 +57,8 @@ def kind_of(directory: str) -> str | None:
     join, isfile = os.path.join, os.path.isfile
     if isfile(join(directory, "poetry.lock")):
         return POETRY
+    if isfile(join(directory, "pylock.toml")):
+        return PYLOCK  # a PEP 751 lock: a resolution, so it wins over what it was made from
     pyproject = join(directory, "pyproject.toml")
     has_pyproject = isfile(pyproject)
     if has_pyproject:
@@ -97,14 +100,17 @@ def discover(start: str | None = None, explicit: str | os.PathLike[str] | None =
         directory = parent
     raise MonotrailError(
         f"no project found in {here} or its parents: monotrail looks for pyproject.toml, "
-        "poetry.lock or requirements.txt (or pass --project DIR)"
+        "poetry.lock, pylock.toml or requirements.txt (or pass --project DIR)"
     )
 
 
 def _project(root: str, kind: str) -> Project:
     if kind == POETRY:
         names = ("pyproject.toml", "poetry.lock")
-        inputs = tuple(os.path.join(root, n) for n in names if os.path.isfile(os.path.join(root, n)))
+        candidates = (os.path.join(root, n) for n in names)
+        inputs = tuple(p for p in candidates if os.path.isfile(p))
+    elif kind == PYLOCK:
+        inputs = (os.path.join(root, "pylock.toml"),)
     else:
         inputs = (os.path.join(root, "requirements.txt"),)
     return Project(root, kind, inputs)

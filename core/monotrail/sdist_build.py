@@ -45,8 +45,13 @@ def build_sdist(sdist: Path, sdist_sha256: str, interpreter: Interpreter) -> Pat
         return target
 
 
-def build_tree(source: Path, out_dir: Path, interpreter: Interpreter, label: str) -> Path:
-    """Build a wheel of the source tree with its PEP 517 backend in an isolated environment."""
+def build_tree(
+    source: Path, out_dir: Path, interpreter: Interpreter, label: str, distribution: str = "wheel"
+) -> Path:
+    """Build a wheel of the source tree with its PEP 517 backend in an isolated environment.
+
+    ``distribution="editable"`` builds a PEP 660 editable wheel instead.
+    """
     import build
     import build.env
 
@@ -61,8 +66,8 @@ def build_tree(source: Path, out_dir: Path, interpreter: Interpreter, label: str
                 env, source, runner=quiet_subprocess_runner
             )
             env.install(builder.build_system_requires)
-            env.install(builder.get_requires_for_build("wheel"))
-            wheel = builder.build("wheel", out_dir)
+            env.install(builder.get_requires_for_build(distribution))
+            wheel = builder.build(distribution, out_dir)
     except build.BuildBackendException as err:
         raise MonotrailError(f"{label}: the build backend failed: {_tail(err)}") from None
     except build.BuildException as err:

@@ -18,7 +18,7 @@ from monotrail.errors import MonotrailError
 from monotrail.interpreter import Interpreter
 from monotrail.lock import Artifact, LockedPackage
 from monotrail.log import logger
-from monotrail.project import POETRY, REQUIREMENTS, Project
+from monotrail.project import POETRY, PYLOCK, REQUIREMENTS, Project
 
 
 @dataclass
@@ -82,6 +82,15 @@ def _packages_from_json(data: list[dict[str, object]]) -> list[LockedPackage]:
     ]
 
 
+def save_resolution(key: str, packages: list[LockedPackage]) -> None:
+    """Remember a requirements project's resolution, so that its next run does not resolve."""
+    saved = _lock_file(key)
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    tmp = saved.with_name(f".{saved.name}.{os.getpid()}")
+    tmp.write_text(json.dumps(_packages_to_json(packages), indent=1))
+    os.replace(tmp, saved)
+
+
 def resolve(
     project: Project, interpreter: Interpreter, extras: list[str], groups: list[str], key: str
 ) -> list[LockedPackage]:
@@ -120,11 +129,12 @@ def resolve(
             ["-r", str(project.requirements)], interpreter, project.root
         )
         packages = pip_resolver.packages_from_report(report)
-        saved.parent.mkdir(parents=True, exist_ok=True)
-        tmp = saved.with_name(f".{saved.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(_packages_to_json(packages), indent=1))
-        os.replace(tmp, saved)
+        save_resolution(key, packages)
         return packages
+    if project.kind == PYLOCK:
+        from monotrail.locks import pylock
+
+        return pylock.select(project.root / pylock.FILENAME, interpreter, extras, groups)
     raise MonotrailError(f"{project.root}: unsupported project kind {project.kind}")
 
 

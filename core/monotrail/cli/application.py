@@ -91,7 +91,9 @@ class InstallCommand(MonotrailCommand):
 
 
 def application() -> Application:
+    from monotrail.cli.venv_commands import ExportVenvCommand, VenvInstallCommand
+
     app = Application("monotrail", __version__)
-    for command in (RunCommand(), InstallCommand()):
+    for command in (RunCommand(), InstallCommand(), VenvInstallCommand(), ExportVenvCommand()):
         app.add(command)
     return app

@@ -59,7 +59,8 @@ def select(
     groups: list[str],
     default_index: str,
 ) -> list[LockedPackage]:
-    """The locked packages the target needs, with the given extras and extra groups."""
+    """The locked packages the target needs, with the given extras and extra groups; a group
+    written ``!name`` is left out."""
     from packaging.markers import InvalidMarker, Marker
 
     pyproject = project_dir / "pyproject.toml"
@@ -72,13 +73,16 @@ def select(
         raise MonotrailError(
             f"{pyproject}: unknown extra {', '.join(unknown)} (the project declares: {known})"
         )
-    unknown_groups = sorted(set(groups) - info.groups)
+    # `!name` leaves a group out (the Poetry plugin's --without and --only).
+    excluded = {g[1:] for g in groups if g.startswith("!")}
+    included = {g for g in groups if not g.startswith("!")}
+    unknown_groups = sorted((included | excluded) - info.groups)
     if unknown_groups:
         raise MonotrailError(
             f"{pyproject}: unknown group {', '.join(unknown_groups)} "
             f"(the project has: {', '.join(sorted(info.groups))})"
         )
-    selected_groups = (info.groups - info.optional_groups) | set(groups)
+    selected_groups = ((info.groups - info.optional_groups) | included) - excluded
 
     lock = toml.load(lock_path)
     packages = lock.get("package")

@@ -24,14 +24,21 @@ from monotrail.log import logger
 from monotrail.store import canonical_name
 
 
-def run_pip_report(args: list[str], interpreter: Interpreter, cwd: Path) -> dict[str, Any]:
-    """Run ``pip install --dry-run --report`` with ``args`` for the target; the parsed report."""
+def run_pip_report(
+    args: list[str], interpreter: Interpreter, cwd: Path, ignore_installed: bool = True
+) -> dict[str, Any]:
+    """Run ``pip install --dry-run --report`` with ``args`` for the target; the parsed report.
+
+    With ``ignore_installed`` false the target's installed packages count, as for a plain
+    ``pip install`` into a venv: the report then lists only what must be (re)installed.
+    """
     fd, report_name = tempfile.mkstemp(suffix=".json", dir=paths.tmp_dir())
     os.close(fd)
     cmd = [
         sys.executable, "-m", "pip", "--python", interpreter.executable,
-        "install", "--dry-run", "--ignore-installed", "--quiet", "--report", report_name,
-        "--disable-pip-version-check", *args,
+        "install", "--dry-run", "--quiet", "--report", report_name,
+        "--disable-pip-version-check", *(["--ignore-installed"] if ignore_installed else []),
+        *args,
     ]  # fmt: skip
     logger.debug("resolving with pip: %s", " ".join(cmd))
     try:

@@ -1,0 +1,152 @@
+"""``venv-install`` and ``export-venv``: real virtualenvs whose packages are linked from the store.
+
+Both put store entries into a venv with ``venv_link`` (hard links, an installer's dist-info and
+console scripts), so pip and IDEs see ordinary installations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+from cleo.helpers import argument, option
+
+from monotrail.cli.application import MonotrailCommand
+from monotrail.errors import MonotrailError
+
+
+def venv_from_option(value: str | None) -> Path:
+    """The virtualenv named by ``--python`` (its folder or its interpreter), else the active one."""
+    from monotrail import venv_link
+
+    if value:
+        found = venv_link.find_venv(value)
+        if found is None:
+            raise MonotrailError(f"{value}: not a virtualenv (no pyvenv.cfg) nor its interpreter")
+        return found
+    active = venv_link.active_venv()
+    if active is None:
+        raise MonotrailError("no virtualenv is active: activate one or name it with --python VENV")
+    return active
+
+
+def _summary(report: object, started: float) -> str:
+    files, copied = getattr(report, "files", 0), getattr(report, "copied", 0)
+    how = f"{files} files linked" if not copied else f"{files} files, {copied} copied"
+    return f"({how}) in {time.perf_counter() - started:.2f}s"
+
+
+class VenvInstallCommand(MonotrailCommand):
+    name = "venv-install"
+    description = "Install wheel files into a virtualenv, linked from the store (no resolution)."
+    help = (
+        "Each wheel is unpacked into the global store once, then its files are hard-linked into\n"
+        "the virtualenv with the dist-info, RECORD and console scripts an installer writes, so\n"
+        "pip list/uninstall/check see it. Dependencies are not resolved (like `installer`)."
+    )
+    arguments = [argument("wheels", "Wheel files to install.", multiple=True)]
+    options = [
+        option(
+            "python",
+            "p",
+            "The virtualenv (its folder or its python); default: the active one.",
+            flag=False,
+        ),
+        option("no-compile", None, "Do not compile bytecode."),
+    ]
+
+    def handle(self) -> int:
+        from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+        from monotrail import bytecode, installation, interpreter, venv_link
+
+        started = time.perf_counter()
+        venv = venv_from_option(self.option("python"))
+        scheme = venv_link.venv_scheme(venv)
+        target = interpreter.query(scheme.python)
+        entries = []
+        direct_urls: list[dict[str, object]] = []
+        for given in self.argument("wheels"):
+            wheel = Path(given).absolute()
+            if not wheel.is_file():
+                raise MonotrailError(f"{given}: no such wheel file")
+            try:
+                name, version, _, tags = parse_wheel_filename(wheel.name)
+            except InvalidWheelFilename as err:
+                raise MonotrailError(f"{given}: not a wheel file name: {err}") from None
+            if not {str(t) for t in tags} & set(target.tags):
+                raise MonotrailError(
+                    f"{given}: not a supported wheel for {scheme.python} ({target.tags[0]})"
+                )
+            path, _made = installation.unpack_into_store(wheel, str(name), str(version))
+            entries.append(installation.read_entry(path))
+            digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+            direct_urls.append(
+                {
+                    "url": wheel.as_uri(),
+                    "archive_info": {"hash": f"sha256={digest}", "hashes": {"sha256": digest}},
+                }
+            )
+        if not self.option("no-compile"):
+            bytecode.compile_entries([e.path for e in entries], target)
+        present = venv_link.installed(scheme)
+        report = venv_link.LinkReport()
+        for entry, direct_url in zip(entries, direct_urls, strict=True):
+            venv_link.replace(entry, scheme, present, report, requested=True, direct_url=direct_url)
+        self.line(f"Installed {' '.join(report.installed)} into {venv} {_summary(report, started)}")
+        return 0
+
+
+class ExportVenvCommand(MonotrailCommand):
+    name = "export-venv"
+    description = "Make a real virtualenv of the project's environment, linked from the store."
+    help = (
+        "For IDEs and tools that need a virtualenv: DIR gets exactly the packages `monotrail run`\n"
+        "would use (created if missing, brought in line if it is a venv already), hard-linked\n"
+        "from the store, plus a .pth file that makes the project's own source importable."
+    )
+    arguments = [argument("directory", "Where the virtualenv goes.")]
+    options = [
+        option("extras", "E", "Install this extra (repeatable).", flag=False, multiple=True),
+        option("group", None, "Also install this dependency group.", flag=False, multiple=True),
+        option("project", None, "The project directory.", flag=False),
+        option("python", "p", "The interpreter of the venv (a path).", flag=False),
+        option("no-compile", None, "Do not compile bytecode."),
+    ]
+
+    def handle(self) -> int:
+        from monotrail import interpreter, project, sync, venv_link
+        from monotrail.cli.main import _target_executable
+
+        started = time.perf_counter()
+        explicit = self.option("project")
+        found = project.discover(explicit=Path(explicit) if explicit else None)
+        target = interpreter.query(_target_executable(self.option("python")))
+        extras = [e for value in self.option("extras") for e in value.replace(",", " ").split()]
+        prepared = sync.prepare(
+            found, target, extras, list(self.option("group")), not self.option("no-compile")
+        )
+        folder = Path(self.argument("directory")).absolute()
+        if folder.exists() and venv_link.find_venv(folder) != folder:
+            if any(folder.iterdir()):
+                raise MonotrailError(f"{folder}: exists and is not a virtualenv; pick another")
+            folder.rmdir()
+        if not folder.exists():
+            venv_link.make_venv(folder, target.executable)
+        scheme = venv_link.venv_scheme(folder)
+        if scheme.cache_tag != target.cache_tag:
+            raise MonotrailError(
+                f"{folder}: a virtualenv of another Python ({scheme.cache_tag}, not "
+                f"{target.cache_tag}); remove it or pass its interpreter with -p"
+            )
+        report = venv_link.sync(prepared.report.entries, scheme, exact=True)
+        heads = [str(h) for h in prepared.record.get("head", [])]  # type: ignore[attr-defined]
+        pth = scheme.purelib / "_monotrail_project.pth"
+        pth.write_text("".join(f"{h}\n" for h in heads), encoding="utf-8")
+        self.line(
+            f"Exported {len(prepared.report.entries)} packages of {found.root} to {folder}: "
+            f"{len(report.installed)} linked, {len(report.removed)} removed, "
+            f"{len(report.unchanged)} unchanged {_summary(report, started)}"
+        )
+        return 0
