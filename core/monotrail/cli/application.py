@@ -96,4 +96,8 @@ def application() -> Application:
     app = Application("monotrail", __version__)
     for command in (RunCommand(), InstallCommand(), VenvInstallCommand(), ExportVenvCommand()):
         app.add(command)
+    from monotrail.cli.python_commands import python_commands
+
+    for python_command in python_commands():
+        app.add(python_command)
     return app

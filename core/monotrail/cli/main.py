@@ -12,8 +12,15 @@ import sys
 
 from monotrail.errors import MonotrailError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds on the fast path
+    from monotrail.cli.run_args import RunArgs
+    from monotrail.project import Project
+
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None and _is_python_name(os.path.basename(sys.argv[0])):
+        return _as_python(os.path.basename(sys.argv[0]), sys.argv[1:])
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] == "run":
@@ -31,6 +38,33 @@ def main_python() -> int:
     """``monotrail_python ARGS`` is ``monotrail run python ARGS``."""
     try:
         return run(["python", *sys.argv[1:]])
+    except MonotrailError as err:
+        return _report(err)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _is_python_name(name: str) -> bool:
+    return name in ("python", "python3") or (name.startswith("python3.") and name[8:].isdigit())
+
+
+def _as_python(name: str, args: list[str]) -> int:
+    """monotrail reached through a symlink named ``python``, ``python3`` or ``python3.X``.
+
+    In a project this is ``monotrail run [-p 3.X] python ARGS``, so ``#!/usr/bin/env python3``
+    scripts get the project's environment; elsewhere it is the plain interpreter.
+    """
+    from monotrail.project import discover
+
+    version = name[len("python") :] if "." in name else None
+    try:
+        try:
+            discover()
+        except MonotrailError:
+            executable = _target_executable(version)
+            sys.stdout.flush()
+            os.execv(executable, [executable, *args])
+        return run([*(["-p", version] if version else []), "python", *args])
     except MonotrailError as err:
         return _report(err)
     except KeyboardInterrupt:
@@ -55,7 +89,9 @@ def run(argv: list[str]) -> int:
     if args.verbose:
         os.environ["MONOTRAIL_LOG"] = "debug"
     project = discover(explicit=args.project)
-    executable = _target_executable(args.python)
+    if len(set(args.python)) > 1:
+        return _run_matrix(project, args)
+    executable = _target_executable(args.python[0] if args.python else None, project)
     key = env_key(project, executable, args.extras, args.groups)
     record = load_valid_record(key)
     if record is None:
@@ -75,22 +111,46 @@ def run(argv: list[str]) -> int:
     return 0  # not reached: exec replaced the process
 
 
-def _target_executable(requested: str | None) -> str:
-    if requested:
-        path = os.path.abspath(os.path.expanduser(requested))
-        if os.path.isfile(path) and os.access(path, os.X_OK):
-            return path
-        import shutil
+def _target_executable(requested: str | None, project: Project | None = None) -> str:
+    """The interpreter to run: ``-p`` (a version or a path), else the project's choice.
 
-        found = shutil.which(requested) or shutil.which(f"python{requested}")
-        if found:
-            return found
-        raise MonotrailError(
-            f"no Python interpreter {requested!r} found (give a path or python3.X)"
-        )
-    from monotrail.launch import base_interpreter
+    Without ``-p`` the project's ``.python-version``, then its ``requires-python`` / Poetry
+    ``python`` constraint, then the newest Python found decide (pythons.py; cached, so this
+    starts no process on the fast path).
+    """
+    from monotrail import pythons
 
-    return base_interpreter()
+    if project is None:
+        from monotrail.project import discover
+
+        try:
+            project = discover()
+        except MonotrailError:
+            project = None
+    executable, reason = pythons.choose(requested, project.root if project else None)
+    if os.environ.get("MONOTRAIL_LOG", "").lower() == "debug":
+        print(f"monotrail DEBUG: interpreter {executable} ({reason})", file=sys.stderr)
+    return executable
+
+
+def _run_matrix(project: Project, args: RunArgs) -> int:
+    """Several ``-p``: the program once per version, then a summary table (matrix.py)."""
+    from monotrail import matrix
+    from monotrail.launch import env_key, load_valid_record
+
+    def record_for(executable: str) -> dict[str, object]:
+        key = env_key(project, executable, args.extras, args.groups)
+        return load_valid_record(key) or _prepare(project, executable, args)
+
+    return matrix.run_matrix(
+        list(dict.fromkeys(args.python)),
+        lambda request: _target_executable(request, project),
+        record_for,
+        args.mode,
+        args.command,
+        args.args,
+        project,
+    )
 
 
 def _prepare(project: object, executable: str, args: object) -> dict[str, object]:

@@ -23,7 +23,10 @@ Options:
   -E, --extras EXTRA     install this extra of the project (repeatable)
   --group GROUP          also install this (optional) dependency group (repeatable)
   --project DIR          use the project in DIR instead of searching from the working directory
-  -p, --python PYTHON    the interpreter to run: a path (default: the Python behind monotrail)
+  -p, --python PYTHON    the Python to run: X.Y or X.Y.Z (found on the machine, else
+                         provisioned) or a path; repeat it to run once per version and get a
+                         summary table. Default: .python-version, else the newest Python the
+                         project's requires-python allows
   -v, --verbose          explain every decision (same as MONOTRAIL_LOG=debug)
   -h, --help             show this help
 
@@ -31,6 +34,7 @@ Examples:
   monotrail run python app.py --some-option
   monotrail run -E plotting python -m mypkg
   monotrail run command pytest -x -k name
+  monotrail run -p 3.9 -p 3.12 -p 3.13 command pytest
 """
 
 
@@ -44,7 +48,8 @@ class RunArgs:
         self.extras: list[str] = []
         self.groups: list[str] = []
         self.project: str | None = None
-        self.python: str | None = None
+        #: ``-p`` values in order; several mean one run per version (the matrix).
+        self.python: list[str] = []
         self.verbose = 0
         self.help = False
 
@@ -94,7 +99,7 @@ def parse(argv: list[str]) -> RunArgs:
             elif target == "project":
                 result.project = value
             else:
-                result.python = value
+                result.python.append(value)
             continue
         if word == "python":
             result.mode, result.args = "python", argv[i + 1 :]
