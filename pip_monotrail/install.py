@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from monotrail import installation, interpreter, paths, venv_link
+from monotrail import project as projects
 from monotrail.errors import MonotrailError
 from monotrail.interpreter import Interpreter
+from monotrail.project import Project
 from monotrail.resolve import pip_resolver
 from monotrail.store import canonical_name
 
@@ -150,14 +152,31 @@ def _say_timing(
     print(f"monotrail: {done} in {time.perf_counter() - started:.2f}s", file=sys.stderr)
 
 
+def _requirement_projects(files: list[str]) -> list[Project]:
+    """The projects whose own ``requirements.txt`` is among the ``-r`` files."""
+    found = []
+    for name in files:
+        path = Path(name).absolute()
+        if path.name == "requirements.txt" and projects.kind_of(str(path.parent)):
+            project = projects.discover(explicit=path.parent)
+            if project.kind == projects.REQUIREMENTS:
+                found.append(project)
+    return found
+
+
 def _into_store(options: argparse.Namespace, pip_args: list[str], started: float) -> int:
     """No virtualenv: fill the store, record the resolution, never touch site-packages."""
-    from monotrail import project as projects
     from monotrail import sync
     from monotrail.cli.main import _target_executable
+    from monotrail.launch import env_key
     from monotrail.locks import pylock
 
-    target = interpreter.query(_target_executable(options.python))
+    if options.lock:
+        pylock.check_name(Path(options.lock))
+    recorded = _requirement_projects(options.requirement)
+    # The interpreter `monotrail run` would pick in that project, so that the record fits it.
+    chosen = _target_executable(options.python, recorded[0] if recorded else None)
+    target = interpreter.query(chosen)
     report = _resolve(options, pip_args, target, ignore_installed=True)
     if options.dry_run:
         return 0
@@ -167,27 +186,19 @@ def _into_store(options: argparse.Namespace, pip_args: list[str], started: float
         f"Installed into monotrail's store for {target.executable}: "
         + " ".join(f"{p.name}-{p.version}" for p in packages)
     )
-    recorded = []
+    for project in recorded:
+        sync.save_resolution(env_key(project, target.executable, [], []), packages)
     if options.lock:
         lock_path = Path(options.lock).absolute()
         pylock.write(lock_path, pylock.from_pip_report(report, target, lock_path.parent))
         print(f"Wrote {options.lock} ({len(packages)} packages)")
-        found = projects.discover(explicit=lock_path.parent)
-        if found.kind == projects.PYLOCK and lock_path.name == pylock.FILENAME:
-            sync.prepare(found, target, [], [], not options.no_compile)
-            recorded.append(str(lock_path))
-    for requirements in options.requirement:
-        path = Path(requirements).absolute()
-        found = projects.discover(explicit=path.parent)
-        if found.kind != projects.REQUIREMENTS or found.requirements != path:
-            continue
-        from monotrail.launch import env_key
-
-        sync.save_resolution(env_key(found, target.executable, [], []), packages)
-        sync.prepare(found, target, [], [], not options.no_compile)
-        recorded.append(str(path))
+        if projects.kind_of(str(lock_path.parent)) == projects.PYLOCK:
+            recorded.append(projects.discover(explicit=lock_path.parent))
+    for project in recorded:
+        sync.prepare(project, target, [], [], not options.no_compile)
     if recorded:
-        print(f"Recorded for `monotrail run` (no resolving there): {', '.join(recorded)}")
+        where = ", ".join(str(p.root) for p in recorded)
+        print(f"Recorded for `monotrail run` (no resolving there): {where}")
     else:
         print(
             "No virtualenv is active, nothing was installed into one; `monotrail run` reads a "

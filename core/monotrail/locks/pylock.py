@@ -155,15 +155,20 @@ def _hashes(info: dict[str, Any], url: str, name: str) -> dict[str, str]:
     return hashes
 
 
-def write(path: Path, document: dict[str, Any]) -> None:
-    """Write the lock atomically; its name must be ``pylock.toml`` or ``pylock.NAME.toml``."""
-    import tomlkit
+def check_name(path: Path) -> None:
     from packaging.pylock import is_valid_pylock_path
 
     if not is_valid_pylock_path(path):
         raise MonotrailError(
             f"{path}: a PEP 751 lock file must be named pylock.toml or pylock.NAME.toml"
         )
+
+
+def write(path: Path, document: dict[str, Any]) -> None:
+    """Write the lock atomically; its name must be ``pylock.toml`` or ``pylock.NAME.toml``."""
+    import tomlkit
+
+    check_name(path)
     rendered = tomlkit.document()
     for key, value in document.items():
         if key != "packages":

@@ -1,0 +1,164 @@
+"""End to end: the real ``poetry`` command with monotrail's plugin, against a local index.
+
+A pinned Poetry (the version of the test venv) and monotrail are installed into a venv of their
+own, as ``poetry self add`` would; the fixture project's only source is the local index, behind
+HTTP basic auth whose credentials come from Poetry's configuration.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, assert_one_line_error, run
+from filelock import FileLock
+from support.index_server import IndexServer
+
+pytestmark = [pytest.mark.online, pytest.mark.slow]
+
+PYPROJECT = """\
+[project]
+name = "plugged"
+version = "0.1.0"
+requires-python = ">=3.9"
+dependencies = ["alpha>=1"]
+
+[project.optional-dependencies]
+data = ["dataful"]
+
+[tool.poetry]
+package-mode = false
+
+[tool.poetry.group.dev.dependencies]
+withpth = "*"
+
+[tool.poetry.group.docs]
+optional = true
+
+[tool.poetry.group.docs.dependencies]
+nsa-one = "*"
+
+[[tool.poetry.source]]
+name = "local"
+url = "{url}"
+priority = "primary"
+"""
+
+DISTS = (
+    "import importlib.metadata as md, sys\n"
+    "known = {'alpha', 'beta', 'withpth', 'dataful', 'nsa-one', 'nsa-two'}\n"
+    "names = sorted(d.metadata['Name'] for d in md.distributions())\n"
+    "print(' '.join(n for n in names if n in known), '|', *sys.argv[1:])\n"
+)
+
+
+@pytest.fixture(scope="session")
+def poetry_exe(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Poetry (pinned to the test venv's version) with monotrail installed beside it; one venv
+    shared by all xdist workers of the session."""
+    root = tmp_path_factory.getbasetemp().parent / "poetry-with-monotrail"
+    with FileLock(f"{root}.lock"):
+        if not (root / "ready").exists():
+            subprocess.run([sys.executable, "-m", "virtualenv", "-q", str(root)], check=True)
+            version = importlib.metadata.version("poetry")
+            pip = [str(root / "bin" / "python"), "-m", "pip", "install", "-q"]
+            subprocess.run([*pip, f"poetry=={version}", "-e", str(REPO)], check=True)
+            (root / "ready").touch()
+    return str(root / "bin" / "poetry")
+
+
+@pytest.fixture
+def poetry_env(offline_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """Poetry with its own empty config, cache and venv folders, credentials for the index."""
+    return {
+        **offline_env,
+        "POETRY_CONFIG_DIR": str(tmp_path / "poetry-config"),
+        "POETRY_CACHE_DIR": str(tmp_path / "poetry-cache"),
+        "POETRY_DATA_DIR": str(tmp_path / "poetry-data"),
+        "POETRY_VIRTUALENVS_PATH": str(tmp_path / "poetry-venvs"),
+        "POETRY_HTTP_BASIC_LOCAL_USERNAME": "alice",
+        "POETRY_HTTP_BASIC_LOCAL_PASSWORD": "s3cret",
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    }
+
+
+@pytest.fixture
+def plugged(tmp_path: Path, index: IndexServer) -> Path:
+    index.auth = ("alice", "s3cret")
+    root = tmp_path / "plugged"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(PYPROJECT.format(url=index.url))
+    (root / "dists.py").write_text(DISTS)
+    return root
+
+
+def test_run_locks_with_poetry_and_passes_arguments_through(
+    poetry_exe: str, plugged: Path, poetry_env: dict[str, str], tmp_path: Path
+) -> None:
+    proc = run(
+        [poetry_exe, "monotrail", "run", "python", "dists.py", "-x", "--flag"], plugged, poetry_env
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["alpha", "beta", "withpth", "|", "-x", "--flag"]
+    assert "Resolving dependencies with Poetry" in proc.stderr
+    assert (plugged / "poetry.lock").is_file()
+    # Poetry's options stop at `command NAME`: -x and -k belong to the console script.
+    proc = run(
+        [poetry_exe, "monotrail", "run", "command", "alpha-cli", "-x", "-k", "name"],
+        plugged,
+        poetry_env,
+    )
+    assert proc.stdout.strip() == "alpha-cli beta-2 -x -k name", proc.stderr
+    # No virtualenv anywhere: not in Poetry's venv folder, not in the project.
+    assert not (tmp_path / "poetry-venvs").exists() or not any(
+        (tmp_path / "poetry-venvs").iterdir()
+    )
+    assert not (plugged / ".venv").exists()
+
+
+def test_groups_extras_and_a_stale_lock(
+    poetry_exe: str, plugged: Path, poetry_env: dict[str, str]
+) -> None:
+    proc = run(
+        [poetry_exe, "monotrail", "install", "--with", "docs", "-E", "data", "--without", "dev"],
+        plugged,
+        poetry_env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    added = {line.split("+", 1)[1].strip() for line in proc.stdout.splitlines() if "+" in line}
+    assert added == {"alpha 1.0", "beta 2.0", "dataful 1.0", "nsa-one 1.0"}
+    proc = run(
+        [poetry_exe, "monotrail", "run", "--only", "docs", "python", "dists.py"],
+        plugged,
+        poetry_env,
+    )
+    assert proc.stdout.split() == ["nsa-one", "|"], proc.stderr
+    proc = run(
+        [poetry_exe, "monotrail", "run", "--all-extras", "python", "dists.py"], plugged, poetry_env
+    )
+    assert proc.stdout.split() == ["alpha", "beta", "dataful", "withpth", "|"], proc.stderr
+    # pyproject changes: the lock is stale, Poetry's solver runs again (in-process).
+    pyproject = plugged / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('["alpha>=1"]', '["alpha>=1", "nsa-two"]'))
+    proc = run([poetry_exe, "monotrail", "run", "python", "dists.py"], plugged, poetry_env)
+    assert proc.stdout.split() == ["alpha", "beta", "nsa-two", "withpth", "|"], proc.stderr
+    assert "Resolving dependencies with Poetry" in proc.stderr
+    assert 'name = "nsa-two"' in (plugged / "poetry.lock").read_text()
+    # Mistakes are one line.
+    assert_one_line_error(
+        run(
+            [poetry_exe, "monotrail", "run", "--with", "nope", "python", "-c", "1"],
+            plugged,
+            poetry_env,
+        ),
+        "nope",
+    )
+    assert_one_line_error(
+        run(
+            [poetry_exe, "monotrail", "run", "-E", "nope", "python", "-c", "1"], plugged, poetry_env
+        ),
+        "unknown extra nope",
+    )
