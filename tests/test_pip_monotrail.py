@@ -166,14 +166,16 @@ def test_install_into_venv_agrees_with_pip(
 
 
 def test_pip_options_upgrade_dry_run_report_target(
-    tmp_path: Path, venv_env: dict[str, str], home: Path
+    tmp_path: Path, venv_env: dict[str, str], index: IndexServer, fixture_wheels: Path
 ) -> None:
     pm = monotrail_exe("pip-monotrail")
     venv = make_venv(tmp_path / "venv")
     env = {**venv_env, "VIRTUAL_ENV": str(venv)}  # an activated venv
     constraints = tmp_path / "constraints.txt"
     constraints.write_text("beta==1.0\n")
-    proc = run([pm, "install", "beta", "-c", str(constraints)], tmp_path, env)
+    # Index options reach pip: the configured index is dead, --index-url names the real one.
+    dead = {**env, "PIP_INDEX_URL": "http://127.0.0.1:9/simple/"}
+    proc = run([pm, "install", "-i", index.url, "beta", "-c", str(constraints)], tmp_path, dead)
     assert proc.stdout.strip() == "Successfully installed beta-1.0", proc.stderr
     # --dry-run and --report: pip's plan, nothing changes.
     report = tmp_path / "report.json"
@@ -189,9 +191,12 @@ def test_pip_options_upgrade_dry_run_report_target(
     assert not (site / "beta-1.0.dist-info").exists()
     check = run([str(venv / "bin" / "python"), "-c", "import beta; print(beta.VALUE)"], tmp_path)
     assert check.stdout.strip() == "beta-2"
-    # --no-deps installs alpha alone (beta is there anyway); --target fills a folder.
+    # --no-deps installs alpha alone; --target fills a folder; --find-links without an index.
     target = tmp_path / "target"
-    proc = run([pm, "install", "--no-deps", "--target", str(target), "alpha"], tmp_path, env)
+    local = ["--no-index", "--find-links", str(fixture_wheels)]
+    proc = run(
+        [pm, "install", "--no-deps", *local, "--target", str(target), "alpha"], tmp_path, dead
+    )
     assert proc.stdout.strip() == "Successfully installed alpha-1.0", proc.stderr
     assert (target / "alpha" / "__init__.py").is_file() and (target / "bin" / "alpha-cli").is_file()
     assert not (target / "beta.py").exists()
@@ -242,6 +247,11 @@ def test_without_venv_the_store_is_filled_and_run_starts_without_resolving(
 
 def test_user_errors_are_one_line(tmp_path: Path, venv_env: dict[str, str]) -> None:
     pm = monotrail_exe("pip-monotrail")
+    hashed = tmp_path / "hashed.txt"
+    hashed.write_text(f"beta==2.0 --hash=sha256:{'0' * 64}\n")
+    assert_one_line_error(
+        run([pm, "install", "--require-hashes", "-r", str(hashed)], tmp_path, venv_env), "hash"
+    )
     assert_one_line_error(run([pm, "install", "--user", "alpha"], tmp_path, venv_env), "--user")
     assert_one_line_error(run([pm, "install"], tmp_path, venv_env), "install")
     assert_one_line_error(run([pm, "list"], tmp_path, venv_env), "no virtualenv")
