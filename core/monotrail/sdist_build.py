@@ -9,6 +9,7 @@ import tarfile
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Literal
 
 from monotrail import paths
 from monotrail.errors import MonotrailError
@@ -46,7 +47,11 @@ def build_sdist(sdist: Path, sdist_sha256: str, interpreter: Interpreter) -> Pat
 
 
 def build_tree(
-    source: Path, out_dir: Path, interpreter: Interpreter, label: str, distribution: str = "wheel"
+    source: Path,
+    out_dir: Path,
+    interpreter: Interpreter,
+    label: str,
+    distribution: Literal["wheel", "editable"] = "wheel",
 ) -> Path:
     """Build a wheel of the source tree with its PEP 517 backend in an isolated environment.
 
