@@ -7,6 +7,7 @@ interpreter, the bootstrap folder, the console-script folder). Records are writt
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -110,6 +111,24 @@ def _write_project_metadata(site: Path, source: ProjectSource) -> None:
         (dist / "entry_points.txt").write_text("\n".join(lines))
 
 
+def _swap_in(new: Path, target: Path) -> None:
+    """Put the folder ``new`` at ``target``, replacing what is there, also when other processes
+    write the same environment at the same time (the rename fails while ``target`` exists)."""
+    while True:
+        try:
+            os.replace(new, target)
+            return
+        except OSError as err:
+            if err.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+        old = paths.tmp_dir() / f"old.{target.name}.{os.getpid()}"
+        try:
+            os.rename(target, old)
+        except FileNotFoundError:
+            continue  # another writer moved it first
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def write_record(
     key: str,
     interpreter: Interpreter,
@@ -142,8 +161,7 @@ def write_record(
     scripts = _write_scripts(tmp_env / "bin", header, entries, source.scripts)
     _write_project_metadata(tmp_env / "site", source)
     env_dir.parent.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(env_dir, ignore_errors=True)
-    os.replace(tmp_env, env_dir)
+    _swap_in(tmp_env, env_dir)
     head = [*source.head, str(env_dir / "site")] if source.name else source.head
     record: dict[str, object] = {
         "format": launch.ENV_FORMAT,

@@ -9,10 +9,19 @@ from __future__ import annotations
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from monotrail import bytecode, download, indexes, paths, sdist_build, store, wheel_install
+from monotrail import (
+    bytecode,
+    download,
+    indexes,
+    paths,
+    sdist_build,
+    store,
+    store_locks,
+    wheel_install,
+)
 from monotrail.errors import MonotrailError
 from monotrail.interpreter import Interpreter
 from monotrail.lock import Artifact, LockedPackage
@@ -33,6 +42,8 @@ class Entry:
     top_level: list[str] = field(default_factory=list)
     pth: list[str] = field(default_factory=list)
     data_scripts: list[str] = field(default_factory=list)
+    #: The wheel it was unpacked from, relative to the artifact cache ("" when unknown).
+    artifact: str = ""
 
 
 @dataclass
@@ -80,7 +91,9 @@ def choose(package: LockedPackage, interpreter: Interpreter) -> Artifact:
 
 def read_entry(path: Path) -> Entry:
     data = json.loads((path / paths.ENTRY_DATA_DIR / ENTRY_INFO).read_text())
-    return Entry(path=path, **data)
+    # A shared store may have been filled by another monotrail version: unknown keys are skipped.
+    known = {f.name for f in fields(Entry)}
+    return Entry(path=path, **{k: v for k, v in data.items() if k in known})
 
 
 def _scan_entry(root: Path, unpacked: wheel_install.InstalledWheel) -> dict[str, object]:
@@ -112,11 +125,18 @@ def _scan_entry(root: Path, unpacked: wheel_install.InstalledWheel) -> dict[str,
 
 def unpack_into_store(wheel: Path, name: str, version: str) -> tuple[Path, bool]:
     """The store entry for ``wheel``, unpacked if missing; True when this call made it."""
-    target = store.entry_path(name, version, wheel_tag(wheel.name))
+    tag = wheel_tag(wheel.name)
+    existing = store.find_entry(name, version, tag)
+    if existing is not None:
+        return existing, False
+    target = store.entry_path(name, version, tag)
+    artifacts = paths.artifacts_dir()
+    source = str(wheel.relative_to(artifacts)) if wheel.is_relative_to(artifacts) else ""
 
     def fill(tmp: Path) -> None:
         unpacked = wheel_install.unpack(wheel, tmp)
         info = _scan_entry(tmp, unpacked)
+        info["artifact"] = source
         data_dir = tmp / paths.ENTRY_DATA_DIR
         data_dir.mkdir(exist_ok=True)
         (data_dir / ENTRY_INFO).write_text(json.dumps(info, indent=1))
@@ -154,6 +174,15 @@ def install(
     packages: list[LockedPackage], interpreter: Interpreter, compile_bytecode: bool = True
 ) -> InstallReport:
     """Make sure every package has a store entry for the target; compile its bytecode."""
+    # New entries are referenced by no environment record yet: gc waits until this is done
+    # (callers that write a record hold the lock until then, see sync.prepare).
+    with store_locks.store_shared():
+        return _install(packages, interpreter, compile_bytecode)
+
+
+def _install(
+    packages: list[LockedPackage], interpreter: Interpreter, compile_bytecode: bool
+) -> InstallReport:
     entries: dict[str, Entry] = {}
     reused: list[str] = []
     added: list[str] = []
@@ -169,8 +198,8 @@ def install(
             built = sdist_build.cached_build(artifact.sha256, interpreter)
             wheel = built.name if built else None
         if wheel is not None:
-            path = store.entry_path(package.name, package.version, wheel_tag(wheel))
-            if path.is_dir():
+            path = store.find_entry(package.name, package.version, wheel_tag(wheel))
+            if path is not None:
                 entries[package.name] = read_entry(path)
                 reused.append(str(package))
                 logger.debug("%s: reusing %s", package, path)
@@ -210,5 +239,7 @@ def install(
         (added if made else reused).append(str(package))
     ordered = [entries[p.name] for p in packages]
     if compile_bytecode:
-        bytecode.compile_entries([e.path for e in ordered], interpreter)
+        # Entries of read-only stores are used as they are (compiled when they were made).
+        writable = [e.path for e in ordered if store.is_writable_entry(e.path)]
+        bytecode.compile_entries(writable, interpreter)
     return InstallReport(ordered, added, reused)

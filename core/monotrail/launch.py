@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from monotrail import __version__, paths
+from monotrail import __version__, paths, store_locks
 from monotrail.project import Project
 
 ENV_FORMAT = 1
@@ -70,7 +70,12 @@ def record_path(key: str) -> Path:
 
 
 def load_valid_record(key: str) -> dict[str, object] | None:
-    """The record for ``key`` if it exists and everything it points at is still there."""
+    """The record for ``key`` if it exists and everything it points at is still there.
+
+    First takes the shared lock that keeps ``gc`` from removing the environment while this
+    process, and the program it execs, run (see ``store_locks``).
+    """
+    store_locks.hold_env(key)
     path = record_path(key)
     try:
         with open(path, encoding="utf-8") as handle:
@@ -89,8 +94,9 @@ def load_valid_record(key: str) -> dict[str, object] | None:
                     return None
         except OSError:
             return None
-    if not os.path.isdir(str(record.get("boot", ""))):
-        return None
+    for folder in (record.get("boot", ""), record.get("bin", "")):
+        if not os.path.isdir(str(folder)):
+            return None
     return record
 
 

@@ -8,8 +8,12 @@ The layout (all below ``$MONOTRAIL_HOME``)::
     envs/<key>/bin/                                  console scripts of that environment
     locks/<key>.json                                 resolutions monotrail made itself
     interpreters/                                    provisioned interpreters, interpreter facts
+    store.lock                                       held shared by installs, exclusively by gc
     boot/<version>/                                  the bootstrap put on PYTHONPATH
     tmp/                                             temporary siblings, renamed into place
+
+``MONOTRAIL_STORES`` adds read-only stores with the same layout: their entries are used in place,
+missing ones go to the writable store (``$MONOTRAIL_HOME``).
 
 This module is on the ``run`` fast path, so it avoids importing platformdirs on Linux, where the
 rule is short (XDG); elsewhere it asks platformdirs.
@@ -42,6 +46,20 @@ def home() -> Path:
 
 def store_dir() -> Path:
     return home() / "store"
+
+
+def read_only_homes() -> list[Path]:
+    """Stores named by ``MONOTRAIL_STORES`` (``os.pathsep``-separated): searched first, never
+    written (a network file system, a folder baked into a container image)."""
+    value = os.environ.get("MONOTRAIL_STORES", "")
+    own = home()
+    found = []
+    for part in value.split(os.pathsep):
+        if part.strip():
+            path = Path(part.strip()).expanduser().absolute()
+            if path != own and path not in found:
+                found.append(path)
+    return found
 
 
 def artifacts_dir() -> Path:

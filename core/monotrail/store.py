@@ -2,18 +2,26 @@
 
 An entry is made in a temporary sibling and renamed into place, under a per-entry file lock, so
 that it is visible only complete, a killed process leaves nothing a later run would use, and
-concurrent processes unpack each entry once without failing.
+concurrent processes unpack each entry once without failing. A full disk or a read-only file
+system ends the install with one clear line and no partial entry.
+
+Read-only stores (``MONOTRAIL_STORES``) are searched before the writable one; their entries are
+used in place and never changed.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from monotrail import paths
+from monotrail.errors import MonotrailError
+from monotrail.log import logger
 
 
 def canonical_name(name: str) -> str:
@@ -32,8 +40,65 @@ def canonical_name(name: str) -> str:
 
 
 def entry_path(name: str, version: str, tag: str) -> Path:
-    """Where the entry for one wheel lives (it may not exist yet)."""
+    """Where the entry for one wheel lives in the writable store (it may not exist yet)."""
     return paths.store_dir() / canonical_name(name) / version / tag
+
+
+def find_entry(name: str, version: str, tag: str) -> Path | None:
+    """The existing entry for one wheel: the read-only stores first, then the writable one."""
+    relative = Path(canonical_name(name), version, tag)
+    for root in paths.read_only_homes():
+        candidate = root / "store" / relative
+        if candidate.is_dir():
+            return candidate
+    candidate = paths.store_dir() / relative
+    return candidate if candidate.is_dir() else None
+
+
+def is_writable_entry(path: Path) -> bool:
+    """Whether ``path`` belongs to the writable store (entries elsewhere are used as they are)."""
+    return path.is_relative_to(paths.store_dir())
+
+
+#: Errors that mean "this folder cannot be written", not "this input is broken".
+WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
+
+
+def check_writable() -> None:
+    """Refuse early, with one clear line, when the writable store cannot take new files."""
+    home = paths.home()
+    existing = home
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if os.access(existing, os.W_OK):
+        return
+    layers = ", ".join(map(str, paths.read_only_homes()))
+    searched = f" (read-only stores searched first: {layers})" if layers else ""
+    raise MonotrailError(
+        f"{home} is not writable: new store entries would go to {home / 'store'} and "
+        f"environments to {home / 'envs'}{searched}; set MONOTRAIL_HOME to a writable folder "
+        "and name read-only stores in MONOTRAIL_STORES"
+    )
+
+
+@contextmanager
+def write_errors() -> Iterator[None]:
+    """Turn a full disk, a quota or a read-only file system into one clear error line."""
+    try:
+        yield
+    except OSError as err:
+        if err.errno in WRITE_ERRNOS:
+            raise write_error(err) from None
+        raise
+
+
+def write_error(err: OSError) -> MonotrailError:
+    """A full disk, a quota or a read-only file system met while writing the store, as one line."""
+    where = err.filename or paths.home()
+    return MonotrailError(
+        f"cannot write {where}: {err.strerror or err} (the store at {paths.home()} was left "
+        "without partial entries; free space or set MONOTRAIL_HOME, then run again)"
+    )
 
 
 def create_entry(target: Path, fill: Callable[[Path], None]) -> bool:
@@ -46,15 +111,17 @@ def create_entry(target: Path, fill: Callable[[Path], None]) -> bool:
         return False
     from filelock import FileLock
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(target.parent / f".{target.name}.lock")):
-        if target.is_dir():
-            return False
-        tmp = Path(tempfile.mkdtemp(prefix=f"{target.name[:40]}.", dir=paths.tmp_dir()))
-        try:
-            fill(tmp)
-            os.rename(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+    with write_errors():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(target.parent / f".{target.name}.lock")):
+            if target.is_dir():
+                return False
+            tmp = Path(tempfile.mkdtemp(prefix=f"{target.name[:40]}.", dir=paths.tmp_dir()))
+            try:
+                fill(tmp)
+                os.rename(tmp, target)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+    logger.debug("unpacked a new store entry %s", target)
     return True

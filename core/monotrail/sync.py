@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from monotrail import environment, installation, launch, paths, project_source
+from monotrail import environment, installation, launch, paths, project_source, store, store_locks
 from monotrail.errors import MonotrailError
 from monotrail.interpreter import Interpreter
 from monotrail.lock import Artifact, LockedPackage
@@ -152,18 +152,26 @@ def prepare(
     compile_bytecode: bool = True,
 ) -> Prepared:
     """Resolve (if needed), fill the store and write the env record for ``project``."""
+    store.check_writable()
     key = launch.env_key(project, interpreter.executable, extras, groups)
-    packages = resolve(project, interpreter, extras, groups, key)
-    report = installation.install(packages, interpreter, compile_bytecode=compile_bytecode)
-    source = project_source.read(project)
-    meta: dict[str, object] = {
-        "project": str(project.root),
-        "project_kind": project.kind,
-        "inputs": {str(p): _sha256(p) for p in project.inputs},
-    }
-    record = environment.write_record(
-        key, interpreter, report.entries, source, meta, extra_inputs_for(project)
-    )
+    with store.write_errors():
+        packages = resolve(project, interpreter, extras, groups, key)
+        # gc roots: the project and the content of its inputs (a changed lock makes the env
+        # dead); extras and groups let `store verify --repair` prepare it again.
+        meta: dict[str, object] = {
+            "project": str(project.root),
+            "project_kind": project.kind,
+            "inputs": {str(p): _sha256(p) for p in project.inputs},
+            "extras": sorted(set(extras)),
+            "groups": sorted(set(groups)),
+        }
+        # Until the record is written nothing references the new entries: gc must wait.
+        with store_locks.store_shared():
+            report = installation.install(packages, interpreter, compile_bytecode)
+            source = project_source.read(project)
+            record = environment.write_record(
+                key, interpreter, report.entries, source, meta, extra_inputs_for(project)
+            )
     return Prepared(record, report)
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from monotrail import paths
+from monotrail import paths, store
 from monotrail.errors import MonotrailError
 
 #: Upper bound for the unpacked size of one wheel; a larger one is refused as a likely zip bomb.
@@ -124,6 +124,8 @@ def unpack(wheel: Path, root: Path) -> InstalledWheel:
     except MonotrailError:
         raise
     except (InstallerError, ValueError, KeyError, zipfile.BadZipFile, OSError) as err:
+        if isinstance(err, OSError) and err.errno in store.WRITE_ERRNOS:
+            raise  # the disk, not the wheel: the store reports it
         raise MonotrailError(f"{wheel.name}: not a valid wheel: {_one_line(err)}") from None
     for path, digest in expected.items():
         if written.get(path) != digest:

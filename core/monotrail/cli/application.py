@@ -96,6 +96,10 @@ def application() -> Application:
     app = Application("monotrail", __version__)
     for command in (RunCommand(), InstallCommand(), VenvInstallCommand(), ExportVenvCommand()):
         app.add(command)
+    from monotrail.cli.store_commands import COMMANDS as STORE_COMMANDS
+
+    for store_command in STORE_COMMANDS:
+        app.add(store_command())
     from monotrail.cli.python_commands import python_commands
 
     for python_command in python_commands():

@@ -1,0 +1,144 @@
+"""The locks that keep ``gc`` away from what is in use: stdlib only (``run``'s fast path uses them).
+
+Two kinds, both ``flock`` locks, so the kernel drops them when a process dies (a killed process
+never leaves a lock behind):
+
+- **environment locks** ``envs/<key>.lock``: the launcher holds a shared lock on its environment's
+  lock file and leaves the descriptor open and inheritable, so the interpreter it ``exec``\\ s (and
+  a console script's interpreter) keeps holding it until it exits. ``gc`` removes an environment
+  only when its non-blocking exclusive attempt succeeds, i.e. no running program uses it.
+- **the store lock** ``store.lock``: installs hold it shared from the first entry they create to
+  the moment their environment record is written (until then nothing references their entries);
+  ``gc`` holds it exclusively, so it never sees a half-made environment.
+
+A lock file is opened, locked, then checked to still be the file at its path: ``gc`` unlinks the
+lock file of an environment it removed, and a process that was waiting on the old file must not
+believe it holds the lock of the new one.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from monotrail import paths
+
+#: Descriptors of environment locks this process holds; they stay open until it exits.
+_held: dict[str, int] = {}
+
+
+def env_lock_path(key: str) -> Path:
+    return paths.envs_dir() / f"{key}.lock"
+
+
+def store_lock_path() -> Path:
+    return paths.home() / "store.lock"
+
+
+def _open(path: Path, create: bool) -> int | None:
+    """A descriptor of ``path`` (created when allowed); None when it cannot be opened."""
+    try:
+        if create:
+            return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        return os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        if not create:
+            return None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            return None
+    except OSError:
+        # A read-only store (a container image, a network share) cannot be collected, so
+        # an existing lock file is used when there is one and no lock is needed otherwise.
+        return _open(path, create=False) if create else None
+
+
+def _lock(path: Path, operation: int, create: bool = True) -> int | None:
+    """Open and lock ``path``, retrying when the file was replaced meanwhile."""
+    while True:
+        fd = _open(path, create=create)
+        if fd is None:
+            return None
+        try:
+            fcntl.flock(fd, operation)
+        except OSError as err:
+            os.close(fd)
+            if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise BlockingIOError(err.errno, f"{path} is locked") from None
+            return None
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(path))
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)
+
+
+def hold_env(key: str) -> None:
+    """Hold a shared lock on environment ``key`` for the rest of this process and its exec.
+
+    The descriptor is inheritable on purpose: ``os.execve`` keeps it open in the target
+    interpreter, so the lock lives exactly as long as the program that uses the environment.
+    """
+    if key in _held:
+        return
+    fd = _lock(env_lock_path(key), fcntl.LOCK_SH)
+    if fd is not None:
+        os.set_inheritable(fd, True)
+        _held[key] = fd
+
+
+#: What ``try_env_exclusive`` returns when the lock file does not exist: nobody holds it.
+FREE = -1
+
+
+def try_env_exclusive(key: str) -> int | None:
+    """Lock environment ``key`` exclusively if no process uses it: a descriptor to ``release``,
+    ``FREE`` when it has no lock file (no process ever locked it), None when it is in use."""
+    path = env_lock_path(key)
+    try:
+        fd = _lock(path, fcntl.LOCK_EX | fcntl.LOCK_NB, create=False)
+    except BlockingIOError:
+        return None
+    if fd is None:
+        return FREE if not os.path.lexists(path) else None
+    return fd
+
+
+def release(fd: int) -> None:
+    if fd != FREE:
+        os.close(fd)
+
+
+@contextmanager
+def store_shared() -> Iterator[None]:
+    """Held while an install creates entries that no environment record references yet."""
+    fd = _lock(store_lock_path(), fcntl.LOCK_SH)
+    try:
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+@contextmanager
+def store_exclusive(on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Held by ``gc``: waits for running installs, calling ``on_wait`` first if it must wait."""
+    try:
+        fd = _lock(store_lock_path(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        if on_wait is not None:
+            on_wait()
+        fd = _lock(store_lock_path(), fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)

@@ -1,0 +1,417 @@
+"""The store under load and faults: concurrent installs, SIGKILL, a full disk, read-only layers.
+
+Everything is real: `monotrail` subprocesses, wheels on a local index, Poetry's lock, kernel
+signals, a small tmpfs (or a file-size limit where mounting is not allowed).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from conftest import assert_one_line_error, monotrail_exe, run
+from support.index_server import IndexServer, pip_env
+from support.many_wheels import COUNT, build_many_wheels, many_wheel_files, write_pylock_project
+from support.wheels import build_wheel
+
+#: Kill trials during installs and during gc; MONOTRAIL_FAULT_SEED replays a failing series.
+TRIALS = 20
+GC_TRIALS = 10
+SEED = int(os.environ.get("MONOTRAIL_FAULT_SEED", str(time.time_ns() % 1_000_000)))
+IMPORT_ALL = "import pkg00, pkg29, pkg15.sub.deep as d; print(pkg00.X + pkg29.double(1), d.NAME)"
+
+
+@pytest.fixture(scope="module")
+def many_index(
+    tmp_path_factory: pytest.TempPathFactory, fixture_wheels: Path
+) -> Iterator[IndexServer]:
+    root = tmp_path_factory.mktemp("many-index")
+    shutil.copytree(fixture_wheels, root, dirs_exist_ok=True)
+    build_many_wheels(root)
+    with IndexServer(root) as server:
+        yield server
+
+
+def env_for(home: Path, index: IndexServer, **extra: str) -> dict[str, str]:
+    return pip_env({"MONOTRAIL_HOME": str(home), "PIP_INDEX_URL": index.url, **extra})
+
+
+@pytest.fixture(scope="module")
+def locked_project(tmp_path_factory: pytest.TempPathFactory, many_index: IndexServer) -> Path:
+    """A project whose pylock.toml locks the 30 packages (with their hashes)."""
+    root = tmp_path_factory.mktemp("many-project")
+    return write_pylock_project(root, many_index.root, many_index.files_url, many_wheel_files())
+
+
+def problems(home: Path) -> list[str]:
+    """What `store verify` reports for the entries of ``home`` (computed in this process)."""
+    from monotrail.verify import check_entry
+
+    return [f"{path}: {problem}" for path in entry_dirs(home) if (problem := check_entry(path))]
+
+
+def entry_dirs(home: Path) -> list[Path]:
+    return [p for p in (home / "store").glob("*/*/*") if p.is_dir()]
+
+
+# ---------------------------------------------------------------------------------------------
+# load
+
+
+def test_eight_processes_install_one_lock_into_an_empty_store(
+    locked_project: Path, many_index: IndexServer, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    env = env_for(home, many_index, MONOTRAIL_LOG="debug")
+    procs = [
+        subprocess.Popen(
+            [monotrail_exe(), "install"],
+            cwd=locked_project,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(8)
+    ]
+    outputs = [proc.communicate(timeout=240) for proc in procs]
+    for proc, (out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err
+        assert f"({COUNT} packages for Python" in out
+    unpacked = [
+        line.rsplit(" ", 1)[-1]
+        for _, err in outputs
+        for line in err.splitlines()
+        if "unpacked a new store entry" in line
+    ]
+    assert len(unpacked) == COUNT and len(set(unpacked)) == COUNT, unpacked  # once each
+    added = sum(int(re.search(r"(\d+) added", out)[1]) for out, _ in outputs)  # type: ignore[index]
+    assert added == COUNT
+    assert len(entry_dirs(home)) == COUNT
+    assert not [p for p in (home / "tmp").iterdir() if p.is_dir()]
+    proc = run([monotrail_exe(), "store", "verify"], locked_project, env)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"checked {COUNT} entries: all sound"
+    proc = run([monotrail_exe(), "run", "python", "-c", IMPORT_ALL], locked_project, env)
+    assert proc.stdout.strip() == "2 pkg15", proc.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# SIGKILL at random moments
+
+
+def kill_at_random_moment(
+    cmd: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    rng: random.Random,
+    full_time: float,
+    progress: Callable[[str], bool],
+    lines: int,
+) -> str:
+    """Run ``cmd`` and SIGKILL it (with its children) at a random moment; how it was chosen.
+
+    Half of the moments are uniform over a normal run's duration; the other half follow one of
+    the ``lines`` progress lines a run prints (a download, an unpacked entry, a removal) by 0-20
+    ms, so that kills also land in the short window where the store is written.
+    """
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    seen = 0
+    reached = threading.Event()
+    by_line = rng.random() < 0.5
+    wanted = rng.randrange(0, lines) if by_line else -1
+
+    def read() -> None:
+        nonlocal seen
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if progress(line):
+                seen += 1
+                if seen > wanted >= 0:
+                    reached.set()
+        reached.set()  # the process ended first
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    if by_line:
+        reached.wait(timeout=120)
+        delay = rng.uniform(0, 0.02)
+        time.sleep(delay)
+        moment = f"{delay * 1000:.0f} ms after progress line {wanted}"
+    else:
+        delay = rng.uniform(0, full_time)
+        reached.wait(timeout=delay)  # returns early only when the process ended
+        moment = f"at {delay:.2f}s"
+    finished = proc.poll() is not None
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=30)
+    reader.join(timeout=30)
+    return moment + (" (it had finished)" if finished else "")
+
+
+def in_two_series(trial: Callable[[int, int], str], trials: int) -> list[str]:
+    """Run ``trial(series, number)`` ``trials`` times, in two parallel series (own stores)."""
+
+    def series(number: int) -> list[str]:
+        return [trial(number, i) for i in range(trials // 2)]
+
+    with ThreadPoolExecutor(2) as pool:
+        return [line for done in pool.map(series, (0, 1)) for line in done]
+
+
+def _install_progress(line: str) -> bool:
+    return "downloaded " in line or "unpacked a new store entry" in line or "compiling" in line
+
+
+def test_sigkill_during_install_never_leaves_an_entry_half_made(
+    locked_project: Path, many_index: IndexServer, tmp_path: Path
+) -> None:
+    exe = monotrail_exe()
+    setup: dict[int, tuple[dict[str, str], float]] = {}
+
+    def trial(series: int, number: int) -> str:
+        home = tmp_path / f"home{series}"
+        if series not in setup:
+            env = env_for(home, many_index, MONOTRAIL_LOG="debug")
+            started = time.perf_counter()
+            assert run([exe, "install"], locked_project, env).returncode == 0
+            setup[series] = env, 0.8 * (time.perf_counter() - started)
+        env, full_time = setup[series]
+        rng = random.Random(f"{SEED}-{series}-{number}")
+        downloads = number % 2 == 0
+        for part in ("store", "envs", "tmp", *(("artifacts",) if downloads else ())):
+            shutil.rmtree(home / part, ignore_errors=True)
+        lines = 2 * COUNT + 1 if downloads else COUNT + 1
+        moment = kill_at_random_moment(
+            [exe, "install"], locked_project, env, rng, full_time, _install_progress, lines
+        )
+        made = len(entry_dirs(home))
+        where = f"seed {SEED}, series {series}, trial {number}: killed {moment}, {made} entries"
+        assert problems(home) == [], where
+        proc = run([exe, "run", "python", "-c", IMPORT_ALL], locked_project, env)
+        assert proc.returncode == 0 and proc.stdout.strip() == "2 pkg15", (where, proc.stderr)
+        assert problems(home) == [], where
+        return where
+
+    outcomes = in_two_series(trial, TRIALS)
+    print("\n".join(outcomes))
+    partial = [o for o in outcomes if not o.endswith((" 0 entries", f" {COUNT} entries"))]
+    assert partial, f"seed {SEED}: no kill landed while entries were being unpacked"
+    proc = run([exe, "store", "verify"], locked_project, setup[0][0])
+    assert proc.returncode == 0, proc.stdout
+
+
+def test_sigkill_during_gc_removes_nothing_live_and_next_gc_completes(
+    locked_project: Path, many_index: IndexServer, tmp_path: Path
+) -> None:
+    exe = monotrail_exe()
+    live = write_pylock_project(
+        tmp_path / "live",
+        many_index.root,
+        many_index.files_url,
+        ["alpha-1.0-py3-none-any.whl", "beta-2.0-py3-none-any.whl"],
+    )
+    setup: dict[int, tuple[dict[str, str], float]] = {}
+
+    def trial(series: int, number: int) -> str:
+        home, snapshot = tmp_path / f"home{series}", tmp_path / f"snapshot{series}"
+        if series not in setup:
+            env = env_for(home, many_index, MONOTRAIL_LOG="debug")
+            assert run([exe, "install"], live, env).returncode == 0
+            dead = tmp_path / f"dead{series}"
+            shutil.copytree(locked_project, dead)
+            assert run([exe, "install"], dead, env).returncode == 0
+            shutil.rmtree(dead)  # its environment is dead: 30 entries and wheels are garbage
+            shutil.copytree(home, snapshot, symlinks=True)
+            started = time.perf_counter()
+            proc = run([exe, "store", "gc"], live, env)
+            assert f"removed 1 environments, {COUNT} entries, {COUNT} artifacts" in proc.stdout
+            setup[series] = env, time.perf_counter() - started
+        env, full_time = setup[series]
+        rng = random.Random(f"{SEED}-gc-{series}-{number}")
+        shutil.rmtree(home)
+        shutil.copytree(snapshot, home, symlinks=True)  # the same paths: records stay valid
+        lines = 2 * COUNT + 2
+        moment = kill_at_random_moment(
+            [exe, "store", "gc"], live, env, rng, full_time, lambda line: "gc: " in line, lines
+        )
+        left = len(entry_dirs(home))
+        where = f"seed {SEED}, series {series}, gc trial {number}: killed {moment}, {left} entries"
+        assert problems(home) == [], where
+        proc = run([exe, "run", "command", "alpha-cli"], live, env)
+        assert proc.stdout.strip() == "alpha-cli beta-2", (where, proc.stderr)
+        if number % 2 == 0:
+            proc = run([exe, "store", "gc"], live, env)
+            assert proc.returncode == 0, (where, proc.stderr)
+            assert {p.parent.parent.name for p in entry_dirs(home)} == {"alpha", "beta"}, where
+            assert problems(home) == [] and not list((home / "tmp").glob("trash.*")), where
+        return where
+
+    print("\n".join(in_two_series(trial, GC_TRIALS)))
+
+
+# ---------------------------------------------------------------------------------------------
+# a full disk
+
+
+@contextmanager
+def small_disk(
+    path: Path, size: str
+) -> Iterator[tuple[Callable[[], None] | None, Callable[[], None]]]:
+    """``path`` on a file system with ``size`` free: a tmpfs where mounting is allowed, else a
+    file-size limit (RLIMIT_FSIZE, SIGXFSZ ignored: writes fail with EFBIG) for subprocesses.
+
+    Yields (preexec_fn for subprocesses or None, a function that gives room again).
+    """
+    path.mkdir(parents=True, exist_ok=True)
+    mounted = (
+        os.geteuid() == 0
+        and subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True
+        ).returncode
+        == 0
+    )
+    limit = {"on": True}
+
+    def preexec() -> None:
+        if limit["on"]:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+    def grow() -> None:
+        if mounted:
+            subprocess.run(["mount", "-o", "remount,size=256m", str(path)], check=True)
+        limit["on"] = False
+
+    try:
+        yield (None if mounted else preexec), grow
+    finally:
+        if mounted:
+            subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def test_full_disk_leaves_no_partial_entry(index: IndexServer, tmp_path: Path) -> None:
+    build_wheel(
+        index.root, "bulky", "1.0", {"bulky/__init__.py": "", "bulky/blob.bin": b"\0" * (8 << 20)}
+    )
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "requirements.txt").write_text("alpha\nbulky\n")
+    home = tmp_path / "home"
+    with small_disk(home, "4m") as (preexec, grow):
+        env = pip_env({"PIP_INDEX_URL": index.url, "MONOTRAIL_HOME": str(home)})
+
+        def install() -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [monotrail_exe(), "install"],
+                cwd=project,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=180,
+                preexec_fn=preexec,
+            )
+
+        proc = install()
+        assert_one_line_error(proc, "cannot write")
+        assert "No space left on device" in proc.stderr or "File too large" in proc.stderr
+        assert not (home / "store" / "bulky" / "1.0" / "py3-none-any").exists()
+        assert not [p for p in (home / "tmp").iterdir() if p.is_dir()]
+        assert problems(home) == []
+        grow()
+        proc = install()
+        assert proc.returncode == 0, proc.stderr
+        assert (home / "store" / "bulky" / "1.0" / "py3-none-any" / "bulky" / "blob.bin").is_file()
+        assert problems(home) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# layered stores
+
+
+@contextmanager
+def read_only(path: Path) -> Iterator[None]:
+    """Make ``path`` read-only for real: a read-only bind mount as root, else no write bits."""
+    bound = (
+        os.geteuid() == 0
+        and subprocess.run(["mount", "--bind", str(path), str(path)]).returncode == 0
+    )
+    try:
+        if bound:
+            subprocess.run(["mount", "-o", "remount,bind,ro", str(path)], check=True)
+        else:
+            subprocess.run(["chmod", "-R", "a-w", str(path)], check=True)
+        assert not os.access(path, os.W_OK)
+        yield
+    finally:
+        if bound:
+            subprocess.run(["umount", "-l", str(path)], check=False)
+        else:
+            subprocess.run(["chmod", "-R", "u+w", str(path)], check=False)
+
+
+def test_read_only_store_is_used_in_place_and_new_entries_go_to_the_writable_one(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    exe = monotrail_exe()
+    shared = tmp_path / "shared"
+    first = tmp_path / "first"
+    first.mkdir()
+    (first / "requirements.txt").write_text("alpha\n")
+    shared_env = pip_env({"PIP_INDEX_URL": index.url, "MONOTRAIL_HOME": str(shared)})
+    assert run([exe, "install"], first, shared_env).returncode == 0
+    assert run([exe, "run", "python", "-c", "pass"], first, shared_env).returncode == 0
+    own = tmp_path / "own"
+    layered_env = {**shared_env, "MONOTRAIL_HOME": str(own), "MONOTRAIL_STORES": str(shared)}
+    second = tmp_path / "second"
+    second.mkdir()
+    (second / "requirements.txt").write_text("alpha\nwithpth\n")
+    with read_only(shared):
+        proc = run([exe, "install"], second, layered_env)
+        assert proc.returncode == 0, proc.stderr
+        assert "1 added, 2 already in the store" in proc.stdout
+        assert [p.relative_to(own / "store").parts[0] for p in entry_dirs(own)] == ["withpth"]
+        code = "import alpha, beta, withpth_hook; print(alpha.__file__); print(beta.VALUE)"
+        proc = run([exe, "run", "python", "-c", code], second, layered_env)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.splitlines() == [
+            str(shared / "store/alpha/1.0/py3-none-any/alpha/__init__.py"),
+            "beta-2",
+        ]
+        proc = run([exe, "store", "list"], second, layered_env)
+        alpha = next(line for line in proc.stdout.splitlines() if line.startswith("alpha "))
+        assert alpha.endswith(f"[read-only store {shared}]") and f"used by 1 env: {second}" in alpha
+        proc = run([exe, "store", "verify"], second, layered_env)
+        assert proc.stdout.strip() == "checked 3 entries: all sound", proc.stdout + proc.stderr
+        assert run([exe, "store", "gc"], second, layered_env).returncode == 0
+        # The read-only store alone: its environments still start; a new entry has nowhere to go.
+        proc = run([exe, "run", "python", "-c", "import alpha; print('ok')"], first, shared_env)
+        assert proc.stdout.strip() == "ok", proc.stderr
+        third = tmp_path / "third"
+        third.mkdir()
+        (third / "requirements.txt").write_text("dataful\n")
+        proc = run([exe, "install"], third, shared_env)
+        assert_one_line_error(proc, f"new store entries would go to {shared / 'store'}")
+        assert "MONOTRAIL_HOME" in proc.stderr
