@@ -8,14 +8,12 @@ HTTP basic auth whose credentials come from Poetry's configuration.
 from __future__ import annotations
 
 import importlib.metadata
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from conftest import REPO, assert_one_line_error, run
-from filelock import FileLock
 from support.index_server import IndexServer
+from support.session_venv import shared_venv
 
 pytestmark = [pytest.mark.online, pytest.mark.slow]
 
@@ -57,17 +55,12 @@ DISTS = (
 
 @pytest.fixture(scope="session")
 def poetry_exe(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Poetry (pinned to the test venv's version) with monotrail installed beside it; one venv
-    shared by all xdist workers of the session."""
-    root = tmp_path_factory.getbasetemp().parent / "poetry-with-monotrail"
-    with FileLock(f"{root}.lock"):
-        if not (root / "ready").exists():
-            subprocess.run([sys.executable, "-m", "virtualenv", "-q", str(root)], check=True)
-            version = importlib.metadata.version("poetry")
-            pip = [str(root / "bin" / "python"), "-m", "pip", "install", "-q"]
-            subprocess.run([*pip, f"poetry=={version}", "-e", str(REPO)], check=True)
-            (root / "ready").touch()
-    return str(root / "bin" / "poetry")
+    """Poetry, pinned to the test venv's version, with monotrail installed beside it."""
+    version = importlib.metadata.version("poetry")
+    venv = shared_venv(
+        tmp_path_factory, "poetry-with-monotrail", [f"poetry=={version}", "-e", str(REPO)]
+    )
+    return str(venv / "bin" / "poetry")
 
 
 @pytest.fixture

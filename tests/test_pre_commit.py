@@ -11,19 +11,19 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from conftest import BIN, REPO, run
-from filelock import FileLock
 from support.index_server import IndexServer
+from support.session_venv import shared_venv
 from support.wheels import build_wheel
 
 pytestmark = [pytest.mark.online, pytest.mark.slow]
 
 LINTER = """\
 import sys
+
 
 def main():
     bad = [path for path in sys.argv[1:] if "BAD" in open(path).read()]
@@ -75,14 +75,7 @@ def git(*args: str, cwd: Path) -> str:
 
 @pytest.fixture(scope="session")
 def pre_commit_exe(tmp_path_factory: pytest.TempPathFactory) -> str:
-    root = tmp_path_factory.getbasetemp().parent / "pre-commit-venv"
-    with FileLock(f"{root}.lock"):
-        if not (root / "ready").exists():
-            subprocess.run([sys.executable, "-m", "virtualenv", "-q", str(root)], check=True)
-            pip = [str(root / "bin" / "python"), "-m", "pip", "install", "-q", "pre-commit"]
-            subprocess.run(pip, check=True)
-            (root / "ready").touch()
-    return str(root / "bin" / "pre-commit")
+    return str(shared_venv(tmp_path_factory, "pre-commit", ["pre-commit"]) / "bin" / "pre-commit")
 
 
 def hook_repository(folder: Path) -> str:
