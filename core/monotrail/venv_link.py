@@ -401,14 +401,22 @@ def replace(
     report.installed.append(f"{entry.name}-{entry.version}")
 
 
+def installed_by(dist: Installed) -> str:
+    try:
+        return (dist.dist_info / "INSTALLER").read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
 def sync(entries: list[Entry], scheme: Scheme, exact: bool = True) -> LinkReport:
-    """Make the scheme hold exactly ``entries`` (``exact``) or at least them: what is installed
-    at the wanted version stays, other versions are replaced, the rest is removed."""
+    """Make the scheme hold ``entries``: what is installed at the wanted version stays, other
+    versions are replaced; with ``exact``, what monotrail installed earlier and is no longer
+    wanted is removed (packages other installers put there, such as pip, stay)."""
     report = LinkReport()
     present = installed(scheme)
     wanted = {canonical_name(e.name): e for e in entries}
     for name, dist in list(present.items()):
-        if name not in wanted and exact:
+        if name not in wanted and exact and installed_by(dist) == "monotrail":
             remove(dist)
             present.pop(name)
             report.removed.append(f"{dist.name}-{dist.version}")
