@@ -102,7 +102,9 @@ class RunCommand(_MonotrailCommand):
         "starts the program with exactly the locked packages. The words after `python` or\n"
         "`command NAME` pass through untouched."
     )
-    arguments = [argument("args", "python ARGS... or command NAME ARGS...", multiple=True)]
+    arguments = [
+        argument("args", "python ARGS... or command NAME ARGS...", multiple=True, optional=True)
+    ]
     options = _selection_option_definitions()
 
     def run(self, io: Any) -> int:
