@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from monotrail import installation, interpreter, paths, venv_link
+from monotrail import installation, interpreter, paths, store, store_locks, venv_link
 from monotrail import project as projects
 from monotrail.errors import MonotrailError
 from monotrail.interpreter import Interpreter
@@ -97,21 +97,23 @@ def _into_scheme(
         return 0
     stored = [i for i in items if not _is_editable(i)]
     packages = pip_resolver.packages_from_report({"install": stored})
-    filled = installation.install(packages, target, compile_bytecode=not options.no_compile)
-    present = venv_link.installed(scheme)
     linked = venv_link.LinkReport()
-    for item, entry in zip(stored, filled.entries, strict=True):
-        venv_link.replace(
-            entry,
-            scheme,
-            present,
-            linked,
-            requested=bool(item.get("requested")),
-            direct_url=item["download_info"] if item.get("is_direct") else None,
-        )
-    for item in items:
-        if _is_editable(item):
-            _install_editable(item, scheme, target, present)
+    # Until linked, nothing references the new entries: gc must wait.
+    with store.write_errors(), store_locks.store_shared():
+        filled = installation.install(packages, target, compile_bytecode=not options.no_compile)
+        present = venv_link.installed(scheme)
+        for item, entry in zip(stored, filled.entries, strict=True):
+            venv_link.replace(
+                entry,
+                scheme,
+                present,
+                linked,
+                requested=bool(item.get("requested")),
+                direct_url=item["download_info"] if item.get("is_direct") else None,
+            )
+        for item in items:
+            if _is_editable(item):
+                _install_editable(item, scheme, target, present)
     names = sorted(f"{i['metadata']['name']}-{i['metadata']['version']}" for i in items)
     print("Successfully installed " + " ".join(names))
     _say_timing(filled, linked, started)

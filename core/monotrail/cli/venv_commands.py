@@ -9,11 +9,16 @@ from __future__ import annotations
 import hashlib
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cleo.helpers import argument, option
 
 from monotrail.cli.application import MonotrailCommand
 from monotrail.errors import MonotrailError
+
+if TYPE_CHECKING:
+    from monotrail.installation import Entry
+    from monotrail.interpreter import Interpreter
 
 
 def venv_from_option(value: str | None) -> Path:
@@ -57,45 +62,51 @@ class VenvInstallCommand(MonotrailCommand):
     ]
 
     def handle(self) -> int:
-        from packaging.utils import InvalidWheelFilename, parse_wheel_filename
-
-        from monotrail import bytecode, installation, interpreter, venv_link
+        from monotrail import bytecode, interpreter, store, store_locks, venv_link
 
         started = time.perf_counter()
         venv = venv_from_option(self.option("python"))
         scheme = venv_link.venv_scheme(venv)
         target = interpreter.query(scheme.python)
-        entries = []
-        direct_urls: list[dict[str, object]] = []
-        for given in self.argument("wheels"):
-            wheel = Path(given).absolute()
-            if not wheel.is_file():
-                raise MonotrailError(f"{given}: no such wheel file")
-            try:
-                name, version, _, tags = parse_wheel_filename(wheel.name)
-            except InvalidWheelFilename as err:
-                raise MonotrailError(f"{given}: not a wheel file name: {err}") from None
-            if not {str(t) for t in tags} & set(target.tags):
-                raise MonotrailError(
-                    f"{given}: not a supported wheel for {scheme.python} ({target.tags[0]})"
-                )
-            path, _made = installation.unpack_into_store(wheel, str(name), str(version))
-            entries.append(installation.read_entry(path))
-            digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
-            direct_urls.append(
-                {
-                    "url": wheel.as_uri(),
-                    "archive_info": {"hash": f"sha256={digest}", "hashes": {"sha256": digest}},
-                }
-            )
-        if not self.option("no-compile"):
-            bytecode.compile_entries([e.path for e in entries], target)
-        present = venv_link.installed(scheme)
-        report = venv_link.LinkReport()
-        for entry, direct_url in zip(entries, direct_urls, strict=True):
-            venv_link.replace(entry, scheme, present, report, requested=True, direct_url=direct_url)
+        # Until linked, nothing references the new entries: gc must wait.
+        with store.write_errors(), store_locks.store_shared():
+            entries, direct_urls = _unpack(self.argument("wheels"), target, scheme.python)
+            if not self.option("no-compile"):
+                bytecode.compile_entries([e.path for e in entries], target)
+            present = venv_link.installed(scheme)
+            report = venv_link.LinkReport()
+            for entry, url in zip(entries, direct_urls, strict=True):
+                venv_link.replace(entry, scheme, present, report, requested=True, direct_url=url)
         self.line(f"Installed {' '.join(report.installed)} into {venv} {_summary(report, started)}")
         return 0
+
+
+def _unpack(
+    wheels: list[str], target: Interpreter, python: str
+) -> tuple[list[Entry], list[dict[str, object]]]:
+    """Store entries of the wheel files, and the PEP 610 record of where each came from."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    from monotrail import installation
+
+    entries = []
+    direct_urls: list[dict[str, object]] = []
+    for given in wheels:
+        wheel = Path(given).absolute()
+        if not wheel.is_file():
+            raise MonotrailError(f"{given}: no such wheel file")
+        try:
+            name, version, _, tags = parse_wheel_filename(wheel.name)
+        except InvalidWheelFilename as err:
+            raise MonotrailError(f"{given}: not a wheel file name: {err}") from None
+        if not {str(t) for t in tags} & set(target.tags):
+            raise MonotrailError(f"{given}: not a supported wheel for {python} ({target.tags[0]})")
+        path, _made = installation.unpack_into_store(wheel, str(name), str(version))
+        entries.append(installation.read_entry(path))
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        archive_info = {"hash": f"sha256={digest}", "hashes": {"sha256": digest}}
+        direct_urls.append({"url": wheel.as_uri(), "archive_info": archive_info})
+    return entries, direct_urls
 
 
 class ExportVenvCommand(MonotrailCommand):
