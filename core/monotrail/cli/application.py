@@ -64,21 +64,28 @@ class InstallCommand(MonotrailCommand):
         option("no-compile", None, "Do not compile bytecode."),
     ]
 
-    def handle(self) -> int:
-        import time
+    def prepare(self) -> tuple[Any, Any]:
+        """The project's environment (``sync.Prepared``) and its interpreter, chosen by the
+        options above; export-venv shares this."""
         from pathlib import Path
 
         from monotrail import interpreter, project, sync
         from monotrail.cli.main import _target_executable
 
-        started = time.perf_counter()
         explicit = self.option("project")
         found = project.discover(explicit=Path(explicit) if explicit else None)
-        target = interpreter.query(_target_executable(self.option("python")))
+        target = interpreter.query(_target_executable(self.option("python"), found))
         extras = [e for value in self.option("extras") for e in value.replace(",", " ").split()]
         prepared = sync.prepare(
             found, target, extras, list(self.option("group")), not self.option("no-compile")
         )
+        return prepared, target
+
+    def handle(self) -> int:
+        import time
+
+        started = time.perf_counter()
+        prepared, target = self.prepare()
         report = prepared.report
         for name in report.added:
             self.line(f"  <fg=green>+</> {name}")

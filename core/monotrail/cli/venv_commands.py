@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from cleo.helpers import argument, option
 
-from monotrail.cli.application import MonotrailCommand
+from monotrail.cli.application import InstallCommand, MonotrailCommand
 from monotrail.errors import MonotrailError
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ def _unpack(
     return entries, direct_urls
 
 
-class ExportVenvCommand(MonotrailCommand):
+class ExportVenvCommand(InstallCommand):
     name = "export-venv"
     description = "Make a real virtualenv of the project's environment, linked from the store."
     help = (
@@ -118,31 +118,17 @@ class ExportVenvCommand(MonotrailCommand):
         "from the store, plus a .pth file that makes the project's own source importable."
     )
     arguments = [argument("directory", "Where the virtualenv goes.")]
-    options = [
-        option("extras", "E", "Install this extra (repeatable).", flag=False, multiple=True),
-        option("group", None, "Also install this dependency group.", flag=False, multiple=True),
-        option("project", None, "The project directory.", flag=False),
-        option("python", "p", "The interpreter of the venv (a path).", flag=False),
-        option("no-compile", None, "Do not compile bytecode."),
-    ]
 
     def handle(self) -> int:
-        from monotrail import interpreter, project, sync, venv_link
-        from monotrail.cli.main import _target_executable
+        from monotrail import venv_link
 
         started = time.perf_counter()
-        explicit = self.option("project")
-        found = project.discover(explicit=Path(explicit) if explicit else None)
-        target = interpreter.query(_target_executable(self.option("python")))
-        extras = [e for value in self.option("extras") for e in value.replace(",", " ").split()]
-        prepared = sync.prepare(
-            found, target, extras, list(self.option("group")), not self.option("no-compile")
-        )
         folder = Path(self.argument("directory")).absolute()
         if folder.exists() and venv_link.find_venv(folder) != folder:
             if any(folder.iterdir()):
                 raise MonotrailError(f"{folder}: exists and is not a virtualenv; pick another")
             folder.rmdir()
+        prepared, target = self.prepare()
         if not folder.exists():
             venv_link.make_venv(folder, target.executable)
         scheme = venv_link.venv_scheme(folder)
@@ -156,7 +142,8 @@ class ExportVenvCommand(MonotrailCommand):
         pth = scheme.purelib / "_monotrail_project.pth"
         pth.write_text("".join(f"{h}\n" for h in heads), encoding="utf-8")
         self.line(
-            f"Exported {len(prepared.report.entries)} packages of {found.root} to {folder}: "
+            f"Exported {len(prepared.report.entries)} packages of {prepared.record['project']} "
+            f"to {folder}: "
             f"{len(report.installed)} linked, {len(report.removed)} removed, "
             f"{len(report.unchanged)} unchanged {_summary(report, started)}"
         )
