@@ -23,3 +23,5 @@ def load(path: Path) -> dict[str, Any]:
         raise MonotrailError(f"{path}: cannot read: {err.strerror}") from None
     except tomllib.TOMLDecodeError as err:
         raise MonotrailError(f"{path}: invalid TOML: {err}") from None
+    except UnicodeDecodeError as err:
+        raise MonotrailError(f"{path}: invalid TOML: not UTF-8 text ({err.reason})") from None

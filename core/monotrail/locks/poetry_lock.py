@@ -30,26 +30,48 @@ class PoetryProjectInfo:
     sources: dict[str, str]  # source name -> URL
 
 
+def _table(value: Any, key: str, path: Path) -> dict[str, Any]:
+    """``value`` when it is a TOML table (missing: empty); a clear error otherwise."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise MonotrailError(f"{path}: `{key}` must be a table, not {type(value).__name__}")
+    return value
+
+
+def _array(value: Any, key: str, path: Path) -> list[Any]:
+    """``value`` when it is a TOML array (missing: empty); a clear error otherwise."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise MonotrailError(f"{path}: `{key}` must be an array, not {type(value).__name__}")
+    return value
+
+
 def read_project(pyproject: Path) -> PoetryProjectInfo:
     data = toml.load(pyproject)
-    project = data.get("project", {})
-    poetry = data.get("tool", {}).get("poetry", {})
+    project = _table(data.get("project"), "project", pyproject)
+    tool = _table(data.get("tool"), "tool", pyproject)
+    poetry = _table(tool.get("poetry"), "tool.poetry", pyproject)
     name = project.get("name") or poetry.get("name")
-    extras = {canonical_name(e) for e in project.get("optional-dependencies", {})}
-    extras |= {canonical_name(e) for e in poetry.get("extras", {})}
+    optional_deps = project.get("optional-dependencies")
+    extras = {canonical_name(e) for e in _table(optional_deps, "optional-dependencies", pyproject)}
+    extras |= {canonical_name(e) for e in _table(poetry.get("extras"), "extras", pyproject)}
     groups = {"main"}
     optional = set()
-    for group, table in poetry.get("group", {}).items():
+    for group, table in _table(poetry.get("group"), "tool.poetry.group", pyproject).items():
         groups.add(group)
         if isinstance(table, dict) and table.get("optional"):
             optional.add(group)
     if poetry.get("dev-dependencies"):
         groups.add("dev")
     sources = {}
-    for source in poetry.get("source", []):
+    for source in _array(poetry.get("source"), "tool.poetry.source", pyproject):
         if isinstance(source, dict) and source.get("name") and source.get("url"):
             sources[str(source["name"])] = str(source["url"])
-    return PoetryProjectInfo(name, extras, groups, optional, sources)
+    return PoetryProjectInfo(
+        name if isinstance(name, str) else None, extras, groups, optional, sources
+    )
 
 
 def select(
@@ -92,23 +114,30 @@ def select(
     for extra in sorted(wanted_extras) or [""]:
         environments.append({**interpreter.markers, "extra": extra})
 
-    def applies(marker_text: str | None) -> bool:
+    def applies(marker_text: object) -> bool:
         if not marker_text:
             return True
+        if not isinstance(marker_text, str):
+            raise MonotrailError(f"{lock_path}: invalid marker {marker_text!r}: not a string")
         try:
             marker = Marker(marker_text)
         except InvalidMarker as err:
-            raise MonotrailError(f"{lock_path}: invalid marker {marker_text!r}: {err}") from None
+            reason = str(err).splitlines()[0]  # packaging adds lines that point at the column
+            raise MonotrailError(f"{lock_path}: invalid marker {marker_text!r}: {reason}") from None
         return any(marker.evaluate(env) for env in environments)
 
     selected: list[LockedPackage] = []
     for number, package in enumerate(packages, 1):
+        if not isinstance(package, dict):
+            raise MonotrailError(f"{lock_path}: package #{number} is not a table")
         name, version = (
             _required(package, "name", lock_path, number),
             _required(package, "version", lock_path, number),
         )
         package_groups = package.get("groups")
-        if not isinstance(package_groups, list):
+        if not isinstance(package_groups, list) or not all(
+            isinstance(g, str) for g in package_groups
+        ):
             raise MonotrailError(f"{lock_path}: package {name} has no `groups`; run `poetry lock`")
         markers: Any = package.get("markers")
         wanted = False
@@ -140,14 +169,18 @@ def _locked_package(
     default_index: str,
 ) -> LockedPackage:
     artifacts = []
-    for item in package.get("files", []):
-        filename, hash_text = item.get("file"), item.get("hash", "")
-        if not filename:
+    for item in _array(package.get("files"), f"files of {name}", lock_path):
+        item = _table(item, f"files of {name}", lock_path)
+        filename, hash_text, url = item.get("file"), item.get("hash", ""), item.get("url")
+        if not filename or not isinstance(filename, str):
             raise MonotrailError(f"{lock_path}: a file of {name} {version} has no name")
         algorithm, _, value = str(hash_text).partition(":")
-        artifacts.append(Artifact(filename, item.get("url"), {algorithm: value} if value else {}))
-    source = package.get("source") or {}
+        url = url if isinstance(url, str) else None
+        artifacts.append(Artifact(filename, url, {algorithm: value} if value else {}))
+    source = _table(package.get("source") or None, f"source of {name}", lock_path)
     source_type = source.get("type")
+    if source_type is not None and not source.get("url"):
+        raise MonotrailError(f"{lock_path}: the {source_type} source of {name} has no `url`")
     indexes = [default_index]
     source_dir = None
     if source_type == "legacy":
