@@ -16,7 +16,7 @@ from pathlib import Path
 from monotrail import __version__, paths, store_locks
 from monotrail.project import Project
 
-ENV_FORMAT = 1
+ENV_FORMAT = 2
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -54,15 +54,29 @@ def env_key(
         *extra_inputs,
     ]
     if project is not None:
-        parts.append(f"project={project.root}|{project.kind}")
+        parts.append(f"project={project.root_dir}|{project.kind}")
     digest.update("\n".join(parts).encode())
-    for path in project.inputs if project is not None else ():
-        digest.update(b"\0" + str(path).encode() + b"\0")
+    for path in project.input_files if project is not None else ():
+        digest.update(b"\0" + path.encode() + b"\0")
         try:
-            digest.update(path.read_bytes())
+            with open(path, "rb") as handle:
+                digest.update(handle.read())
         except OSError:
             digest.update(b"<missing>")
     return digest.hexdigest()[:32]
+
+
+def base_interpreter() -> str:
+    """The interpreter behind the one running monotrail, outside any virtualenv it sits in.
+
+    Targets must not be venv interpreters: their site-packages hold monotrail's own dependencies.
+    """
+    base = getattr(sys, "_base_executable", None) or sys.executable
+    if sys.prefix != sys.base_prefix and base == sys.executable:
+        candidate = os.path.join(sys.base_prefix, "bin", os.path.basename(sys.executable))
+        if os.path.exists(candidate):
+            base = candidate
+    return os.path.realpath(base) if os.path.islink(base) else base
 
 
 def record_path(key: str) -> Path:
