@@ -111,4 +111,8 @@ def application() -> Application:
 
     for python_command in python_commands():
         app.add(python_command)
+    from monotrail.cli.tool_stubs import FromGitCommand, PpipxCommand
+
+    app.add(PpipxCommand())
+    app.add(FromGitCommand())
     return app

@@ -25,6 +25,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv and argv[0] == "run":
             return run(argv[1:])
+        if argv and argv[0] in ("ppipx", "from-git"):
+            from monotrail.cli import tool_commands
+
+            command = tool_commands.ppipx if argv[0] == "ppipx" else tool_commands.from_git
+            return command(argv[1:])
     except MonotrailError as err:
         return _report(err)
     except KeyboardInterrupt:
@@ -88,6 +93,14 @@ def run(argv: list[str]) -> int:
         return 0
     if args.verbose:
         os.environ["MONOTRAIL_LOG"] = "debug"
+    if args.mode == "python" and args.project is None:
+        from monotrail import script_env
+
+        script = script_env.script_in(args.args)
+        if script is not None:  # a PEP 723 script is its own project
+            from monotrail.cli.tool_commands import run_script
+
+            return run_script(script, args)
     project = discover(explicit=args.project)
     if len(set(args.python)) > 1:
         return _run_matrix(project, args)

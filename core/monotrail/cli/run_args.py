@@ -7,6 +7,7 @@ are read up to ``python``/``command``; everything after passes through untouched
 
 from __future__ import annotations
 
+from monotrail.cli.option_words import read_flag, read_option
 from monotrail.errors import MonotrailError
 
 RUN_HELP = """\
@@ -70,27 +71,14 @@ def parse(argv: list[str]) -> RunArgs:
     i = 0
     while i < len(argv):
         word = argv[i]
-        if word in ("-h", "--help"):
-            result.help = True
-            return result
-        if word in ("-v", "--verbose", "-vv", "-vvv"):
-            result.verbose += 1
+        if read_flag(word, result):
+            if result.help:
+                return result
             i += 1
             continue
-        name, value = word, None
-        if word.startswith("--") and "=" in word:
-            name, value = word.split("=", 1)
-        elif word.startswith("-E") and len(word) > 2:
-            name, value = "-E", word[2:]
-        elif word.startswith("-p") and len(word) > 2:
-            name, value = "-p", word[2:]
-        if name in _WITH_VALUE:
-            if value is None:
-                if i + 1 >= len(argv):
-                    raise MonotrailError(f"run: option {name} needs a value")
-                value = argv[i + 1]
-                i += 1
-            i += 1
+        name, value, after = read_option(argv, i, _WITH_VALUE, "run")
+        if name in _WITH_VALUE and value is not None:
+            i = after
             target = _WITH_VALUE[name]
             if target == "extras":
                 result.extras.extend(v for v in value.replace(",", " ").split() if v)

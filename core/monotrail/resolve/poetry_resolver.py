@@ -26,10 +26,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monotrail.errors import MonotrailError
 from monotrail.log import logger
+
+if TYPE_CHECKING:
+    from monotrail.interpreter import Interpreter
+    from monotrail.lock import LockedPackage
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -72,6 +76,80 @@ def ensure_lock(project_dir: Path, poetry: Any = None) -> Path:
         count = _lock(poetry, project_dir)
     print(f"Wrote {LOCK} ({count} packages)", file=sys.stderr)
     return lock_path
+
+
+def solve_for_interpreter(
+    requested: dict[str, Any], interpreter: Interpreter, preferred: dict[str, str], label: str
+) -> list[LockedPackage]:
+    """Resolve Poetry-style constraints (``{"numpy": "^1.21"}``, a value may also be a table such
+    as ``{"version": "^1", "extras": ["x"]}``) with Poetry's solver, for exactly ``interpreter``,
+    from PyPI; the ``preferred`` versions (name -> version, earlier pins) are kept where they fit.
+
+    Returns the packages this interpreter needs (markers evaluated), their files by name and hash.
+    ``label`` names the request in error messages.
+    """
+    from monotrail import indexes
+    from monotrail.lock import Artifact, LockedPackage
+    from monotrail.store import canonical_name
+
+    with _poetry_errors(Path.cwd(), label):
+        from cleo.io.null_io import NullIO
+        from poetry.config.config import Config
+        from poetry.core.factory import Factory
+        from poetry.core.packages.package import Package
+        from poetry.core.packages.project_package import ProjectPackage
+        from poetry.puzzle.solver import Solver
+        from poetry.repositories import RepositoryPool
+        from poetry.utils.env import MockEnv
+
+        config = Config.create(reload=True)
+        root = ProjectPackage("monotrail-interactive", "0")
+        root.python_versions = f"=={interpreter.full_version}"
+        for name, constraint in requested.items():
+            root.add_dependency(Factory.create_dependency(name, constraint))
+        pool = RepositoryPool(config=config)
+        fallback = _simple_fallback_class()
+        pool.add_repository(fallback(config=config, pool_size=config.installer_max_workers))
+        locked = [Package(name, version) for name, version in preferred.items()]
+        solver = Solver(root, pool, [], locked, NullIO())
+        markers = interpreter.markers
+        env = MockEnv(
+            interpreter.version,
+            platform=markers["sys_platform"],
+            platform_machine=markers["platform_machine"],
+            os_name=markers["os_name"],
+            marker_env=dict(markers),
+        )
+        try:
+            # In this environment only: dependencies whose markers exclude it are left out.
+            with solver.use_environment(env):
+                solved = list(solver.solve().get_solved_packages())
+        except Exception as e:
+            if _is_solver_problem(e):
+                missing = _missing_direct_dependency(root, pool)
+                reason = f"Package {missing} not found" if missing else _condense(str(e))
+                raise MonotrailError(f"{label}: {reason}") from None
+            raise
+    packages = []
+    for package in solved:
+        if package.source_type:
+            raise MonotrailError(
+                f"{label}: {package.name} comes from a {package.source_type} source, which is "
+                "not supported here (use monotrail.from_git for a repository)"
+            )
+        artifacts = []
+        for item in package.files:
+            algorithm, _, digest = str(item.get("hash", "")).partition(":")
+            artifacts.append(Artifact(item["file"], None, {algorithm: digest} if digest else {}))
+        packages.append(
+            LockedPackage(
+                canonical_name(package.name),
+                package.version.text,
+                artifacts,
+                [indexes.pypi_simple_url()],
+            )
+        )
+    return packages
 
 
 # --------------------------------------------------------------------------------------------
@@ -172,10 +250,18 @@ def _is_solver_problem(error: BaseException) -> bool:
 def _solver_problem_message(error: Exception, poetry: Any, pool: Any, project_dir: Path) -> str:
     """One line for a failed resolution: a direct dependency that no source knows by name gets
     "Package X not found", anything else Poetry's explanation condensed."""
+    pyproject = project_dir / PYPROJECT
+    missing = _missing_direct_dependency(poetry.package, pool)
+    if missing:
+        return f"Package {missing} not found (required in {pyproject})"
+    return f"Cannot resolve the dependencies of {pyproject}: {_condense(str(error))}"
+
+
+def _missing_direct_dependency(package: Any, pool: Any) -> str | None:
+    """The name of a dependency of ``package`` that no source knows at all, if any."""
     from poetry.core.packages.dependency import Dependency
 
-    pyproject = project_dir / PYPROJECT
-    for dep in poetry.package.all_requires:
+    for dep in package.all_requires:
         if dep.is_direct_origin():
             continue
         probe = Dependency(dep.name, "*")
@@ -186,8 +272,8 @@ def _solver_problem_message(error: Exception, poetry: Any, pool: Any, project_di
             logger.debug("cannot look up %s: %s", dep.name, e)
             continue
         if not found:
-            return f"Package {dep.pretty_name} not found (required in {pyproject})"
-    return f"Cannot resolve the dependencies of {pyproject}: {_condense(str(error))}"
+            return str(dep.pretty_name)
+    return None
 
 
 def _condense(message: str) -> str:
@@ -327,10 +413,12 @@ def _simple_fallback_class() -> Any:
 
 
 @contextmanager
-def _poetry_errors(project_dir: Path) -> Iterator[None]:
+def _poetry_errors(project_dir: Path, label: str | None = None) -> Iterator[None]:
     """Turn what Poetry raises for user mistakes and network failures into one-line
-    ``MonotrailError``s, and send Poetry's log records to monotrail's debug log."""
-    pyproject = Path(project_dir) / PYPROJECT
+    ``MonotrailError``s, and send Poetry's log records to monotrail's debug log.
+
+    Messages name the project's pyproject.toml, or ``label`` for a request without one."""
+    pyproject = label or Path(project_dir) / PYPROJECT
     with _poetry_log_to_debug():
         try:
             yield
@@ -343,7 +431,7 @@ def _poetry_errors(project_dir: Path) -> Iterator[None]:
             raise MonotrailError(message) from None
 
 
-def _user_error_message(error: Exception, pyproject: Path) -> str | None:
+def _user_error_message(error: Exception, pyproject: Path | str) -> str | None:
     """The one-line message for an error a user can fix, None for a bug."""
     import requests
     from cleo.exceptions import CleoError

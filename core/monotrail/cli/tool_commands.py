@@ -1,0 +1,142 @@
+"""``ppipx``, ``from-git`` and ``run python script.py`` with a PEP 723 block, before cleo.
+
+Like ``run``, each first computes its env key and reads the record; only when it is missing does
+the slow path (resolve, install) start. So a repeated command imports nothing outside the
+standard library and touches no network.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from monotrail.errors import MonotrailError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds on the fast path
+    from monotrail.cli.run_args import RunArgs
+
+
+def _debug(message: str) -> None:
+    if os.environ.get("MONOTRAIL_LOG", "").lower() == "debug":
+        print(f"monotrail DEBUG: {message}", file=sys.stderr)
+
+
+def _interpreter(requested: str | None) -> str:
+    """``-p`` or the default Python, for environments that belong to no project."""
+    from monotrail import pythons
+
+    executable, reason = pythons.choose(requested, None)
+    _debug(f"interpreter {executable} ({reason})")
+    return executable
+
+
+def ppipx(argv: list[str]) -> int:
+    from monotrail import tools
+    from monotrail.cli import ppipx_args
+    from monotrail.launch import exec_command, load_valid_record
+
+    args = ppipx_args.parse(argv)
+    if args.help:
+        print(ppipx_args.PPIPX_HELP, end="")
+        return 0
+    if args.verbose:
+        os.environ["MONOTRAIL_LOG"] = "debug"
+    executable = _interpreter(args.python)
+    key = tools.env_key(args, executable)
+    record = None if args.refresh else load_valid_record(key)
+    if record is None:
+        from monotrail import log
+
+        log.configure(args.verbose)
+        record = tools.prepare(args, executable, key)
+    else:
+        _debug(f"fast path, environment record {record['path']}")
+    exec_command(record, tools.pick_command(record, args), args.args)
+    return 0  # not reached: exec replaced the process
+
+
+def from_git(argv: list[str]) -> int:
+    from monotrail import git_source
+    from monotrail.cli import from_git_args
+    from monotrail.launch import load_valid_record
+
+    parsed = from_git_args.parse(argv)
+    if parsed is None:
+        print(from_git_args.FROM_GIT_HELP, end="")
+        return 0
+    args = parsed.run
+    if args.verbose:
+        os.environ["MONOTRAIL_LOG"] = "debug"
+    requested = args.python[0] if args.python else None
+    checkout = git_source.checkout_dir(parsed.url, parsed.rev)
+    record = None
+    if os.path.isdir(checkout):
+        project = git_source.find_project(parsed.url, parsed.rev, checkout)
+        executable = _executable_for(requested, project)
+        record = load_valid_record(
+            git_source.env_key(project, executable, args.extras, args.groups)
+        )
+    if record is None:
+        from monotrail import interpreter, log
+
+        log.configure(args.verbose)
+        git_source.ensure_checkout(parsed.url, parsed.rev)
+        project = git_source.find_project(parsed.url, parsed.rev, checkout)
+        executable = _executable_for(requested, project)
+        target = interpreter.query(executable)
+        prepared = git_source.prepare(
+            parsed.url, parsed.rev, target, executable, args.extras, args.groups
+        )
+        record = prepared.record
+    else:
+        _debug(f"fast path, environment record {record['path']}")
+    _exec(record, args, f"{parsed.url} at {parsed.rev}")
+    return 0  # not reached
+
+
+def _executable_for(requested: str | None, project: object) -> str:
+    from monotrail.cli.main import _target_executable
+
+    return _target_executable(requested, project)  # type: ignore[arg-type]
+
+
+def run_script(script: tuple[str, str], args: RunArgs) -> int:
+    """``run python script.py`` for a script with a ``# /// script`` block: its own env."""
+    from monotrail import script_env
+    from monotrail.launch import load_valid_record
+
+    path, block = script
+    if args.extras or args.groups:
+        raise MonotrailError(
+            f"{path}: -E/--group select from a project; a script's `# /// script` block "
+            "lists all its dependencies"
+        )
+    if len(set(args.python)) > 1:
+        raise MonotrailError(f"{path}: give one -p (several run only for projects)")
+    requested = args.python[0] if args.python else None
+    executable = _interpreter(requested)
+    record = load_valid_record(script_env.env_key(block, executable))
+    if record is None:
+        from monotrail import log
+
+        log.configure(args.verbose)
+        record = script_env.prepare(path, block, executable, requested)
+    else:
+        _debug(f"fast path, environment record {record['path']} (PEP 723 script {path})")
+    _exec(record, args, path)
+    return 0  # not reached
+
+
+def _exec(record: dict[str, object], args: RunArgs, owner: str) -> None:
+    from monotrail.launch import exec_command, exec_python
+
+    if args.mode == "python":
+        exec_python(record, args.args)
+    scripts: list[str] = record.get("scripts", [])  # type: ignore[assignment]
+    if args.command not in scripts:
+        raise MonotrailError(
+            f"no command {args.command!r} in the environment of {owner} "
+            f"(console scripts: {', '.join(scripts) or 'none'})"
+        )
+    exec_command(record, args.command, args.args)
