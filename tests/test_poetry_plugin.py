@@ -98,13 +98,17 @@ def test_run_locks_with_poetry_and_passes_arguments_through(
     assert proc.stdout.split() == ["alpha", "beta", "withpth", "|", "-x", "--flag"]
     assert "Resolving dependencies with Poetry" in proc.stderr
     assert (plugged / "poetry.lock").is_file()
-    # Poetry's options stop at `command NAME`: -x and -k belong to the console script.
+    # Poetry's options stop at `command NAME`: -x, -k, even -v and -q (which Poetry itself
+    # reads anywhere) belong to the console script.
     proc = run(
-        [poetry_exe, "monotrail", "run", "command", "alpha-cli", "-x", "-k", "name"],
+        [poetry_exe, "monotrail", "run", "command", "alpha-cli", "-x", "-v", "-q", "-k", "name"],
         plugged,
         poetry_env,
     )
-    assert proc.stdout.strip() == "alpha-cli beta-2 -x -k name", proc.stderr
+    assert proc.stdout.strip() == "alpha-cli beta-2 -x -v -q -k name", proc.stderr
+    # Poetry answers -V and -h before any plugin runs: after `--` they are the program's.
+    proc = run([poetry_exe, "monotrail", "run", "--", "python", "-V"], plugged, poetry_env)
+    assert proc.stdout.startswith("Python 3."), proc.stdout + proc.stderr
     # No virtualenv anywhere: not in Poetry's venv folder, not in the project.
     assert not (tmp_path / "poetry-venvs").exists() or not any(
         (tmp_path / "poetry-venvs").iterdir()
