@@ -10,13 +10,12 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from monotrail import paths
-from monotrail.launch import base_interpreter  # noqa: F401 - re-exported
 from monotrail.errors import MonotrailError
+from monotrail.launch import base_interpreter  # noqa: F401 - re-exported
 
 # Bumped whenever the script or the cached fields change, so old cache files are not trusted.
 _FACTS_FORMAT = 2
