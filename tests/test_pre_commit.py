@@ -1,9 +1,10 @@
 """End to end: the real ``pre-commit`` (from PyPI) running tools through monotrail.
 
-Two hooks check a temporary git repository with a tool from the project's own lock (a console
-script served by the local index): this repository's ``monotrail-run`` hook, which pre-commit
-installs from a git repository made of the working tree, and a ``language: system`` local hook
-as the README documents. Both must pass a good file and fail a bad one, naming it.
+Three hooks check a temporary git repository: this repository's ``monotrail-run`` hook (a tool
+from the project's own lock, served by the local index) and ``monotrail-ppipx`` hook (a pinned
+pyflakes from the package index), which pre-commit installs from a git repository made of the
+working tree, and a ``language: system`` local hook as the README documents. Each must pass a
+good file and fail a bad one, naming it.
 """
 
 from __future__ import annotations
@@ -38,8 +39,11 @@ repos:
     rev: {rev}
     hooks:
       - id: monotrail-run
-        name: lintish via the monotrail hook
+        name: lintish via the monotrail-run hook
         args: [lintish]
+      - id: monotrail-ppipx
+        name: pyflakes via the monotrail-ppipx hook
+        args: [--version, "3.2.0", pyflakes]
   - repo: local
     hooks:
       - id: lintish-system
@@ -110,7 +114,7 @@ def test_hooks_run_a_tool_from_the_lock(
     (repo / "requirements.txt").write_text(f"--index-url {index.url}\nlintish==1.0\n")
     (repo / ".pre-commit-config.yaml").write_text(CONFIG.format(hooks=tmp_path / "hooks", rev=rev))
     (repo / "good.py").write_text("print('fine')\n")
-    (repo / "bad.py").write_text("print('BAD')\n")
+    (repo / "bad.py").write_text("import os\nprint('BAD')\n")
     git("add", ".", cwd=repo)
     env = {
         **os.environ,
@@ -122,9 +126,10 @@ def test_hooks_run_a_tool_from_the_lock(
 
     good = run([pre_commit_exe, "run", "--files", "good.py"], repo, env)
     assert good.returncode == 0, good.stdout + good.stderr
-    assert good.stdout.count("Passed") == 2, good.stdout
+    assert good.stdout.count("Passed") == 3, good.stdout
 
     bad = run([pre_commit_exe, "run", "--files", "bad.py"], repo, env)
     assert bad.returncode == 1, bad.stdout + bad.stderr
-    assert bad.stdout.count("Failed") == 2, bad.stdout
+    assert bad.stdout.count("Failed") == 3, bad.stdout
     assert bad.stdout.count("bad.py: contains BAD") == 2, bad.stdout
+    assert "bad.py:1:1: 'os' imported but unused" in bad.stdout, bad.stdout
