@@ -214,18 +214,21 @@ def test_without_venv_the_store_is_filled_and_run_starts_without_resolving(
     locked.mkdir()
     (project / "requirements.txt").write_text("alpha\nnsa-two\n")
     code = "import alpha, beta, nsa.two; print(alpha.__version__, beta.VALUE, nsa.two.NAME)"
-    base_site = subprocess.run(
-        [sys.executable, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    before = sorted(os.listdir(base_site))
     lock = str(locked / "pylock.toml")
     proc = run([pm, "install", "-r", "requirements.txt", "--lock", lock], project, venv_env)
     assert proc.returncode == 0, proc.stderr
     assert "Recorded for `monotrail run`" in proc.stdout
     assert (home / "store" / "alpha" / "1.0").is_dir()
-    assert sorted(os.listdir(base_site)) == before  # the base interpreter was not touched
+    # The target interpreter's own site-packages did not get the packages.
+    target = proc.stdout.split("Installed into monotrail's store for ", 1)[1].split(":")[0]
+    purelib = subprocess.run(
+        [target, "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    assert os.path.isabs(purelib)
+    names = os.listdir(purelib) if os.path.isdir(purelib) else []
+    assert not [n for n in names if n.startswith(("alpha", "beta", "nsa"))]
     written = Pylock.from_dict(tomllib.loads((locked / "pylock.toml").read_text()))
     assert sorted((p.name, str(p.version)) for p in written.packages) == [
         ("alpha", "1.0"),
