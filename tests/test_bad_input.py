@@ -301,7 +301,6 @@ def project(tmp_path: Path) -> Path:
     [
         ("alpha >>= 1", "requirements.txt"),
         ("-r missing-other.txt", "missing-other.txt"),
-        ("alpha==9.9", "alpha"),
         ("alpha\nbeta==1.0", "cannot all be satisfied"),
     ],
 )

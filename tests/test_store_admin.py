@@ -10,16 +10,25 @@ from pathlib import Path
 
 import pytest
 from conftest import monotrail_exe, run
+from support.index_server import IndexServer
+from support.many_wheels import write_pylock_project
 
 STORE = Path("store")
 
 
+ALPHA = ["alpha-1.0-py3-none-any.whl", "beta-2.0-py3-none-any.whl"]
+
+
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
-    root.mkdir()
-    (root / "requirements.txt").write_text("alpha\n")
-    return root
+def project(tmp_path: Path, index: IndexServer) -> Path:
+    """A project locked (pylock.toml) to alpha 1.0 and beta 2.0 of the local index."""
+    return write_pylock_project(tmp_path / "proj", index.root, index.files_url, ALPHA)
+
+
+def change_lock(project: Path) -> None:
+    """Edit the project's lock: its environment is dead from now on."""
+    with open(project / "pylock.toml", "a") as handle:
+        handle.write("# edited\n")
 
 
 def store_cmd(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -102,11 +111,10 @@ def test_verify_finds_and_repairs_broken_entries(
 
 
 def test_gc_removes_dead_environments_and_what_only_they_used(
-    tmp_path: Path, project: Path, offline_env: dict[str, str], home: Path
+    tmp_path: Path, project: Path, offline_env: dict[str, str], home: Path, index: IndexServer
 ) -> None:
-    other = tmp_path / "other"
-    other.mkdir()
-    (other / "requirements.txt").write_text("beta==1.0\n")
+    beta1 = ["beta-1.0-py3-none-any.whl"]
+    other = write_pylock_project(tmp_path / "other", index.root, index.files_url, beta1)
     install(project, offline_env)
     install(other, offline_env)
     assert entries(home) == {
@@ -120,12 +128,10 @@ def test_gc_removes_dead_environments_and_what_only_they_used(
         "removed 0 environments, 0 entries, 0 artifacts, 0 interpreters; freed"
     )
     # The project's lock changes: its environment is dead (the next run makes a new one).
-    (project / "requirements.txt").write_text("alpha\n# a comment\n")
+    change_lock(project)
     proc = store_cmd(offline_env, project, "gc", "--dry-run")
     assert proc.returncode == 0, proc.stderr
-    assert f"would remove environment {project}: {project / 'requirements.txt'} changed" in (
-        proc.stdout
-    )
+    assert f"would remove environment {project}: {project / 'pylock.toml'} changed" in (proc.stdout)
     assert "would remove entry alpha 1.0 (py3-none-any)" in proc.stdout
     assert "would remove 1 environments, 2 entries, 2 artifacts" in proc.stdout
     assert len(entries(home)) == 3  # a dry run removes nothing
@@ -177,12 +183,10 @@ def test_gc_keeps_an_environment_a_running_program_uses(
         while not (project / "started").exists():
             assert program.poll() is None and time.time() < deadline, program.communicate()
             time.sleep(0.02)
-        (project / "requirements.txt").write_text("beta==2.0\n")  # the env is dead now
+        change_lock(project)  # the env is dead now
         proc = store_cmd(offline_env, project, "gc")
         assert proc.returncode == 0, proc.stderr
-        assert f"kept {project} ({project / 'requirements.txt'} changed, but in use)" in (
-            proc.stdout
-        )
+        assert f"kept {project} ({project / 'pylock.toml'} changed, but in use)" in proc.stdout
         assert "removed 0 environments, 0 entries" in proc.stdout
         (project / "go").write_text("go")
         out, err = program.communicate(timeout=60)

@@ -6,6 +6,7 @@ signals, a small tmpfs (or a file-size limit where mounting is not allowed).
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -24,6 +25,12 @@ import pytest
 from conftest import assert_one_line_error, monotrail_exe, run
 from support.index_server import IndexServer, pip_env
 from support.many_wheels import COUNT, build_many_wheels, many_wheel_files, write_pylock_project
+from support.pbs_mirror import (
+    MirrorServer,
+    build_install_only_archive,
+    sha256_of,
+    versions_table,
+)
 from support.wheels import build_wheel
 
 #: Kill trials during installs and during gc; MONOTRAIL_FAULT_SEED replays a failing series.
@@ -119,12 +126,13 @@ def kill_at_random_moment(
     full_time: float,
     progress: Callable[[str], bool],
     lines: int,
+    spread: float = 0.02,
 ) -> str:
     """Run ``cmd`` and SIGKILL it (with its children) at a random moment; how it was chosen.
 
     Half of the moments are uniform over a normal run's duration; the other half follow one of
-    the ``lines`` progress lines a run prints (a download, an unpacked entry, a removal) by 0-20
-    ms, so that kills also land in the short window where the store is written.
+    the ``lines`` progress lines a run prints (a download, an unpacked entry, a removal) by up to
+    ``spread`` seconds, so that kills also land in the short window where the store is written.
     """
     proc = subprocess.Popen(
         cmd,
@@ -136,7 +144,7 @@ def kill_at_random_moment(
         start_new_session=True,
     )
     seen = 0
-    reached = threading.Event()
+    reached, ended = threading.Event(), threading.Event()
     by_line = rng.random() < 0.5
     wanted = rng.randrange(0, lines) if by_line else -1
 
@@ -148,18 +156,19 @@ def kill_at_random_moment(
                 seen += 1
                 if seen > wanted >= 0:
                     reached.set()
+        ended.set()
         reached.set()  # the process ended first
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     if by_line:
         reached.wait(timeout=120)
-        delay = rng.uniform(0, 0.02)
-        time.sleep(delay)
+        delay = rng.uniform(0, spread)
+        ended.wait(timeout=delay)  # returns early only when the process ended
         moment = f"{delay * 1000:.0f} ms after progress line {wanted}"
     else:
         delay = rng.uniform(0, full_time)
-        reached.wait(timeout=delay)  # returns early only when the process ended
+        ended.wait(timeout=delay)  # returns early only when the process ended
         moment = f"at {delay:.2f}s"
     finished = proc.poll() is not None
     try:
@@ -272,6 +281,87 @@ def test_sigkill_during_gc_removes_nothing_live_and_next_gc_completes(
     print("\n".join(in_two_series(trial, GC_TRIALS)))
 
 
+PROVISION_TRIALS = 8
+
+
+@pytest.fixture(scope="module")
+def pbs_mirror(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MirrorServer]:
+    """A python-build-standalone mirror serving an install_only archive of pyenv's 3.12."""
+    from pbs_installer._utils import get_arch_platform
+
+    arch, system = get_arch_platform()
+    versions = Path(os.environ.get("PYENV_ROOT", "~/.pyenv")).expanduser() / "versions"
+    prefix = max(versions.glob("3.12.*"))  # a real CPython build to pack like pbs does
+    version = tuple(int(part) for part in prefix.name.split("."))
+    release = "20990101"
+    filename = f"cpython-{prefix.name}+{release}-{arch}-unknown-{system}-gnu-install_only.tar.gz"
+    root = tmp_path_factory.mktemp("pbs-mirror")
+    (root / release).mkdir()
+    archive = build_install_only_archive(prefix, "3.12", root / release / filename)
+    table = versions_table(version, release, filename, sha256_of(archive), system, arch)  # type: ignore[arg-type]
+    (root / "versions.json").write_text(json.dumps(table))
+    with MirrorServer(root) as server:
+        yield server
+
+
+def test_sigkill_during_interpreter_provisioning(
+    pbs_mirror: MirrorServer, tmp_path: Path, offline_env: dict[str, str]
+) -> None:
+    exe = monotrail_exe()
+    home = tmp_path / "home"
+    (tmp_path / "empty-bin").mkdir()
+    env = {
+        **offline_env,
+        "MONOTRAIL_HOME": str(home),
+        "MONOTRAIL_LOG": "debug",
+        "PATH": str(tmp_path / "empty-bin"),  # no Python 3.12 on this machine but monotrail's
+        "PYENV_ROOT": str(tmp_path / "no-pyenv"),
+        "HOME": str(tmp_path / "user-home"),
+        "MONOTRAIL_PYTHON_MIRROR": pbs_mirror.url,
+        "MONOTRAIL_PYTHON_DOWNLOADS_JSON": f"{pbs_mirror.url}/versions.json",
+    }
+    managed = home / "interpreters" / "managed"
+
+    def installed() -> list[Path]:
+        return sorted(p for p in managed.glob("*") if not p.name.startswith("."))
+
+    def works(root: Path) -> bool:
+        check = run([str(root / "bin" / "python3.12"), "-c", "import json, ssl"], tmp_path)
+        return check.returncode == 0
+
+    install = [exe, "python", "install", "3.12"]
+    started = time.perf_counter()
+    assert run(install, tmp_path, env).returncode == 0
+    full_time = time.perf_counter() - started
+    outcomes = []
+    for number in range(PROVISION_TRIALS):
+        shutil.rmtree(managed, ignore_errors=True)
+        if number % 2 == 0:
+            shutil.rmtree(home / "artifacts", ignore_errors=True)  # download it again
+        rng = random.Random(f"{SEED}-python-{number}")
+        moment = kill_at_random_moment(
+            install, tmp_path, env, rng, full_time, lambda line: "monotrail" in line, 3, 1.5
+        )
+        unpacking = [p for p in (home / "tmp").glob("cpython-*") if p.is_dir()]
+        shown = [p.name for p in installed()]
+        where = (
+            f"seed {SEED}, provisioning trial {number}: killed {moment}, installed {shown}, "
+            f"{len(unpacking)} half-unpacked in tmp/ (never used)"
+        )
+        assert all(works(root) for root in installed()), where  # none, or a complete one
+        outcomes.append(where)
+    proc = run(install, tmp_path, env)
+    assert proc.returncode == 0, proc.stderr
+    assert [root.name for root in installed()] == [Path(proc.stdout.strip()).parent.parent.name]
+    assert works(installed()[0])
+    print("\n".join(outcomes))
+    # gc clears what the killed installs left in tmp/, and the interpreter no environment uses.
+    name = installed()[0].name
+    proc = run([exe, "store", "gc"], tmp_path, env)
+    assert f"removed interpreter {name}" in proc.stdout, proc.stdout + proc.stderr
+    assert not list((home / "tmp").glob("cpython-*")) and installed() == []
+
+
 # ---------------------------------------------------------------------------------------------
 # a full disk
 
@@ -316,9 +406,12 @@ def test_full_disk_leaves_no_partial_entry(index: IndexServer, tmp_path: Path) -
     build_wheel(
         index.root, "bulky", "1.0", {"bulky/__init__.py": "", "bulky/blob.bin": b"\0" * (8 << 20)}
     )
-    project = tmp_path / "proj"
-    project.mkdir()
-    (project / "requirements.txt").write_text("alpha\nbulky\n")
+    wheels = [
+        "alpha-1.0-py3-none-any.whl",
+        "beta-2.0-py3-none-any.whl",
+        "bulky-1.0-py3-none-any.whl",
+    ]
+    project = write_pylock_project(tmp_path / "proj", index.root, index.files_url, wheels)
     home = tmp_path / "home"
     with small_disk(home, "4m") as (preexec, grow):
         env = pip_env({"PIP_INDEX_URL": index.url, "MONOTRAIL_HOME": str(home)})
@@ -358,6 +451,8 @@ def read_only(path: Path) -> Iterator[None]:
         os.geteuid() == 0
         and subprocess.run(["mount", "--bind", str(path), str(path)]).returncode == 0
     )
+    if not bound and os.geteuid() == 0:
+        pytest.skip("root without the right to mount: no way to make a folder read-only")
     try:
         if bound:
             subprocess.run(["mount", "-o", "remount,bind,ro", str(path)], check=True)
@@ -377,17 +472,15 @@ def test_read_only_store_is_used_in_place_and_new_entries_go_to_the_writable_one
 ) -> None:
     exe = monotrail_exe()
     shared = tmp_path / "shared"
-    first = tmp_path / "first"
-    first.mkdir()
-    (first / "requirements.txt").write_text("alpha\n")
+    alpha = ["alpha-1.0-py3-none-any.whl", "beta-2.0-py3-none-any.whl"]
+    first = write_pylock_project(tmp_path / "first", index.root, index.files_url, alpha)
     shared_env = pip_env({"PIP_INDEX_URL": index.url, "MONOTRAIL_HOME": str(shared)})
     assert run([exe, "install"], first, shared_env).returncode == 0
     assert run([exe, "run", "python", "-c", "pass"], first, shared_env).returncode == 0
     own = tmp_path / "own"
     layered_env = {**shared_env, "MONOTRAIL_HOME": str(own), "MONOTRAIL_STORES": str(shared)}
-    second = tmp_path / "second"
-    second.mkdir()
-    (second / "requirements.txt").write_text("alpha\nwithpth\n")
+    wheels = [*alpha, "withpth-1.0-py3-none-any.whl"]
+    second = write_pylock_project(tmp_path / "second", index.root, index.files_url, wheels)
     with read_only(shared):
         proc = run([exe, "install"], second, layered_env)
         assert proc.returncode == 0, proc.stderr
@@ -401,17 +494,17 @@ def test_read_only_store_is_used_in_place_and_new_entries_go_to_the_writable_one
             "beta-2",
         ]
         proc = run([exe, "store", "list"], second, layered_env)
-        alpha = next(line for line in proc.stdout.splitlines() if line.startswith("alpha "))
-        assert alpha.endswith(f"[read-only store {shared}]") and f"used by 1 env: {second}" in alpha
+        listed = next(line for line in proc.stdout.splitlines() if line.startswith("alpha "))
+        assert listed.endswith(f"[read-only store {shared}]")
+        assert f"used by 1 env: {second}" in listed
         proc = run([exe, "store", "verify"], second, layered_env)
         assert proc.stdout.strip() == "checked 3 entries: all sound", proc.stdout + proc.stderr
         assert run([exe, "store", "gc"], second, layered_env).returncode == 0
         # The read-only store alone: its environments still start; a new entry has nowhere to go.
         proc = run([exe, "run", "python", "-c", "import alpha; print('ok')"], first, shared_env)
         assert proc.stdout.strip() == "ok", proc.stderr
-        third = tmp_path / "third"
-        third.mkdir()
-        (third / "requirements.txt").write_text("dataful\n")
+        dataful = ["dataful-1.0-py3-none-any.whl"]
+        third = write_pylock_project(tmp_path / "third", index.root, index.files_url, dataful)
         proc = run([exe, "install"], third, shared_env)
         assert_one_line_error(proc, f"new store entries would go to {shared / 'store'}")
         assert "MONOTRAIL_HOME" in proc.stderr

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -243,8 +244,22 @@ def _leftovers(collector: _Collector, live: list[EnvRecord]) -> None:
             store_locks.release(fd)
     for item in sorted((home / "tmp").glob("*")):
         mine = item.name.startswith("trash.")  # what a killed gc or repair was deleting
-        if (mine or _age(item) > TMP_MAX_AGE) and item != collector.trash:
+        if (mine or _orphaned(item) or _age(item) > TMP_MAX_AGE) and item != collector.trash:
             collector.remove(item, "other", f"temporary {item.name}")
+
+
+def _orphaned(path: Path) -> bool:
+    """Whether ``path`` is an entry being made by a process that no longer exists."""
+    match = re.search(r"\.pid(\d+)\.", path.name)
+    if not match:
+        return False
+    try:
+        os.kill(int(match[1]), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _age(path: Path) -> float:

@@ -116,7 +116,9 @@ def create_entry(target: Path, fill: Callable[[Path], None]) -> bool:
         with FileLock(str(target.parent / f".{target.name}.lock")):
             if target.is_dir():
                 return False
-            tmp = Path(tempfile.mkdtemp(prefix=f"{target.name[:40]}.", dir=paths.tmp_dir()))
+            # The pid in the name lets gc tell a killed process's leftovers from work in progress.
+            prefix = f"{target.name[:40]}.pid{os.getpid()}."
+            tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=paths.tmp_dir()))
             try:
                 fill(tmp)
                 os.rename(tmp, target)

@@ -219,7 +219,7 @@ def list_lines(name: str | None = None) -> list[str]:
         count += 1
         envs = used.get(str(entry.path), [])
         if envs:
-            owners = sorted({env.owner for env in envs})
+            owners = sorted({env.owner + (" (dead)" if env.dead_because else "") for env in envs})
             use = f"used by {len(envs)} env{'s' * (len(envs) != 1)}: {', '.join(owners)}"
         else:
             use = "unused"

@@ -4,9 +4,10 @@ Two kinds, both ``flock`` locks, so the kernel drops them when a process dies (a
 never leaves a lock behind):
 
 - **environment locks** ``envs/<key>.lock``: the launcher holds a shared lock on its environment's
-  lock file and leaves the descriptor open and inheritable, so the interpreter it ``exec``\\ s (and
-  a console script's interpreter) keeps holding it until it exits. ``gc`` removes an environment
-  only when its non-blocking exclusive attempt succeeds, i.e. no running program uses it.
+  lock file and leaves the descriptor open and inheritable, so the interpreter it ``exec``\\ s (also
+  through ``run command``) keeps holding it until it exits. ``gc`` removes an environment only when
+  its non-blocking exclusive attempt succeeds, i.e. no running program uses it. (A console script
+  started directly from ``envs/<key>/bin``, not through ``monotrail run``, holds no lock.)
 - **the store lock** ``store.lock``: installs hold it shared from the first entry they create to
   the moment their environment record is written (until then nothing references their entries);
   ``gc`` holds it exclusively, so it never sees a half-made environment.
@@ -21,11 +22,13 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monotrail import paths
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
 
 #: Descriptors of environment locks this process holds; they stay open until it exits.
 _held: dict[str, int] = {}
@@ -117,28 +120,30 @@ def release(fd: int) -> None:
         os.close(fd)
 
 
-@contextmanager
-def store_shared() -> Iterator[None]:
-    """Held while an install creates entries that no environment record references yet."""
-    fd = _lock(store_lock_path(), fcntl.LOCK_SH)
-    try:
-        yield
-    finally:
-        if fd is not None:
-            os.close(fd)
+class store_shared:  # noqa: N801 - used like a function: ``with store_shared():``
+    """Held while an install creates entries that no environment record references yet.
+
+    A class, not a contextlib generator: this module is on ``run``'s fast path.
+    """
+
+    def __enter__(self) -> None:
+        self.fd = _lock(store_lock_path(), fcntl.LOCK_SH)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
 
 
-@contextmanager
-def store_exclusive(on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+class store_exclusive(store_shared):  # noqa: N801
     """Held by ``gc``: waits for running installs, calling ``on_wait`` first if it must wait."""
-    try:
-        fd = _lock(store_lock_path(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        if on_wait is not None:
-            on_wait()
-        fd = _lock(store_lock_path(), fcntl.LOCK_EX)
-    try:
-        yield
-    finally:
-        if fd is not None:
-            os.close(fd)
+
+    def __init__(self, on_wait: Callable[[], None] | None = None) -> None:
+        self.on_wait = on_wait
+
+    def __enter__(self) -> None:
+        try:
+            self.fd = _lock(store_lock_path(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if self.on_wait is not None:
+                self.on_wait()
+            self.fd = _lock(store_lock_path(), fcntl.LOCK_EX)
