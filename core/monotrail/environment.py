@@ -63,7 +63,7 @@ def _write_scripts(
         scripts.update(entry.console_scripts)
         scripts.update(entry.gui_scripts)
         for name in entry.data_scripts:
-            source = entry.path / paths.ENTRY_DATA_DIR / "scripts" / name
+            source = paths.entry_part_dir(entry.path, "scripts") / name
             content = source.read_bytes()
             if content.startswith(b"#!python"):
                 content = header + content.split(b"\n", 1)[-1]

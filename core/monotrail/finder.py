@@ -21,6 +21,9 @@ from typing import Any
 
 # Fields of the record that this module reads; written by monotrail.environment.
 RECORD_FORMAT = 2
+# The folder of an entry holding its wheel's scripts (monotrail.paths.ENTRY_SCRIPTS_DIR): on
+# sys.path as part of the entry, but not a namespace package as it would be for PathFinder.
+SCRIPTS_DIR = "bin"
 
 
 class StoreFinder:
@@ -58,11 +61,19 @@ class StoreFinder:
             )
         roots = self.index.get(fullname)
         if roots is None:
+            if fullname == SCRIPTS_DIR:
+                return self._outside_entries(fullname, target)
             return None
         spec = PathFinder.find_spec(fullname, self._head_paths(), target)
         if spec is not None and spec.loader is not None:
             return spec
         return PathFinder.find_spec(fullname, roots, target)
+
+    def _outside_entries(self, fullname: str, target: Any) -> ModuleSpec | None:
+        spec = PathFinder.find_spec(fullname, self._head_paths(), target)
+        if spec is None:
+            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
+        return spec
 
     def invalidate_caches(self) -> None:
         self._path_snapshot = None

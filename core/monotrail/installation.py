@@ -102,7 +102,7 @@ def _scan_entry(root: Path, unpacked: wheel_install.InstalledWheel) -> dict[str,
     for child in os.scandir(root):
         name = child.name
         if child.is_dir():
-            if name.isidentifier() and name != "__pycache__":
+            if name.isidentifier() and name != "__pycache__" and not _is_scripts_dir(child):
                 top_level.add(name)
         elif name.endswith(".py"):
             top_level.add(name[:-3])
@@ -110,7 +110,7 @@ def _scan_entry(root: Path, unpacked: wheel_install.InstalledWheel) -> dict[str,
             top_level.add(name.split(".", 1)[0])
         elif name.endswith(".pth"):
             pth.append(name)
-    scripts_dir = root / paths.ENTRY_DATA_DIR / "scripts"
+    scripts_dir = paths.entry_part_dir(root, "scripts")
     data_scripts = sorted(os.listdir(scripts_dir)) if scripts_dir.is_dir() else []
     return {
         "name": unpacked.name,
@@ -121,6 +121,13 @@ def _scan_entry(root: Path, unpacked: wheel_install.InstalledWheel) -> dict[str,
         "pth": sorted(pth),
         "data_scripts": data_scripts,
     }
+
+
+def _is_scripts_dir(child: os.DirEntry[str]) -> bool:
+    """The wheel's scripts folder (``bin/``, no package): not an import name."""
+    return child.name == paths.ENTRY_SCRIPTS_DIR and not os.path.exists(
+        os.path.join(child.path, "__init__.py")
+    )
 
 
 def unpack_into_store(wheel: Path, name: str, version: str) -> tuple[Path, bool]:

@@ -25,9 +25,21 @@ import os
 import sys
 from pathlib import Path
 
-#: Sub-folder of an entry holding the wheel's ``.data`` parts (scripts, headers, data). A name
+#: Sub-folder of an entry holding the wheel's ``.data`` parts (headers, data). A name
 #: that is not an identifier, so it can never shadow an importable module.
 ENTRY_DATA_DIR = ".monotrail-data"
+#: Sub-folder of an entry holding the wheel's scripts: where ``pip install --target`` puts them,
+#: so tools that look for their own executable beside their package find it (``python -m ruff``,
+#: ``python -m uv``). Entries made before kept them in ``.monotrail-data/scripts``: still read.
+ENTRY_SCRIPTS_DIR = "bin"
+
+
+def entry_part_dir(entry: Path, part: str) -> Path:
+    """The folder of an entry holding one ``.data`` part of its wheel (scripts, headers, data)."""
+    legacy = entry / ENTRY_DATA_DIR / part
+    if part == "scripts" and not legacy.is_dir():
+        return entry / ENTRY_SCRIPTS_DIR
+    return legacy
 
 
 def home() -> Path:

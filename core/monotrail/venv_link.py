@@ -268,10 +268,12 @@ def link(
     fresh = {f"{dist_info.name}/RECORD", f"{dist_info.name}/INSTALLER"}
     pyc_marker = f".{scheme.cache_tag}."
     root = str(entry.path)
+    scripts = paths.entry_part_dir(entry.path, "scripts")  # _link_data puts them in the venv's bin
+    skip = {paths.ENTRY_DATA_DIR, os.path.relpath(scripts, root)}
     for dirpath, dirnames, filenames in os.walk(root):
         relative_dir = os.path.relpath(dirpath, root)
         if relative_dir == ".":
-            dirnames[:] = [d for d in dirnames if d != paths.ENTRY_DATA_DIR]
+            dirnames[:] = [d for d in dirnames if d not in skip]
             relative_dir = ""
         in_pycache = os.path.basename(dirpath) == "__pycache__"
         target_dir = os.path.join(lib, relative_dir)
@@ -322,14 +324,13 @@ def _link_data(
 ) -> list[tuple[str, str, str]]:
     """The wheel's ``.data`` parts: scripts (``#!python`` rewritten), headers and data."""
     rows = []
-    data_root = entry.path / paths.ENTRY_DATA_DIR
     targets = {
         "scripts": scheme.scripts,
         "headers": scheme.headers / entry.name,
         "data": scheme.data,
     }
     for part, target_root in targets.items():
-        source_root = data_root / part
+        source_root = paths.entry_part_dir(entry.path, part)
         if not source_root.is_dir():
             continue
         for dirpath, _dirnames, filenames in os.walk(source_root):

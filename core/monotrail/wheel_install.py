@@ -1,7 +1,8 @@
 """Unpack one wheel into a store entry, with installer's parsing and RECORD handling.
 
-The entry root holds what a wheel puts in purelib/platlib (a valid sys.path root); the ``.data``
-parts go below ``.monotrail-data/`` (``scripts``, ``headers``, ``data``). Console-script wrappers
+The entry root holds what a wheel puts in purelib/platlib (a valid sys.path root); its scripts go
+to ``bin/`` (as with ``pip install --target``), the other ``.data`` parts below
+``.monotrail-data/`` (``headers``, ``data``). Console-script wrappers
 are not written into the entry, because they name an interpreter: environments generate them.
 
 Checks, before anything becomes visible: member names (absolute, ``..``, links) and declared
@@ -66,7 +67,7 @@ def unpack(wheel: Path, root: Path) -> InstalledWheel:
     scheme_dirs = {
         "purelib": str(root),
         "platlib": str(root),
-        "scripts": str(data / "scripts"),
+        "scripts": str(root / paths.ENTRY_SCRIPTS_DIR),
         "headers": str(data / "headers"),
         "data": str(data / "data"),
     }
