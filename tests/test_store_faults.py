@@ -508,3 +508,10 @@ def test_read_only_store_is_used_in_place_and_new_entries_go_to_the_writable_one
         proc = run([exe, "install"], third, shared_env)
         assert_one_line_error(proc, f"new store entries would go to {shared / 'store'}")
         assert "MONOTRAIL_HOME" in proc.stderr
+    # A read-only store that holds nothing yet (not even interpreter facts) says the same.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with read_only(empty):
+        for command in (["install"], ["run", "python", "-c", "pass"]):
+            proc = run([exe, *command], third, {**shared_env, "MONOTRAIL_HOME": str(empty)})
+            assert_one_line_error(proc, f"new store entries would go to {empty / 'store'}")

@@ -107,10 +107,13 @@ def query(executable: str | os.PathLike[str]) -> Interpreter:
         data = json.loads(cache.read_text())
     except (OSError, ValueError):
         data = _ask(exe)
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, cache)
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(data))
+            os.replace(tmp, cache)
+        except OSError:
+            pass  # a read-only or full store: the facts are asked again next time
     return Interpreter(
         executable=exe,
         version=tuple(data["version"]),  # type: ignore[arg-type]
