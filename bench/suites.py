@@ -219,6 +219,9 @@ def render(results: list[SuiteResult], version: str) -> str:
     ]
     for r in results:
         verdict = "same" if r.same else (r.error or "; ".join(r.differences[:5]))
+        failing = [t for t, outcome in r.venv.items() if outcome in ("failed", "error")]
+        if r.same and failing:
+            verdict += f" (failing in both: {', '.join(failing[:4])})"
         lines.append(
             f"| {r.name} | {r.version} | {_counts(r.venv)} | {_counts(r.monotrail)} | {verdict} |"
         )
