@@ -46,19 +46,13 @@ def base_python() -> str:
 
 
 def setup() -> None:
-    if not (BIN / "monotrail").exists() or not (BIN / "uv").exists():
+    if not (BIN / "uv").exists():
         WORK.mkdir(parents=True, exist_ok=True)
         sh(base_python(), "-m", "venv", VENV)
-        sh(
-            BIN / "pip",
-            "install",
-            "-q",
-            "-e",
-            REPO,
-            f"poetry=={POETRY_VERSION}",
-            "uv",
-            "matplotlib",
-        )
+        sh(BIN / "pip", "install", "-q", f"poetry=={POETRY_VERSION}", "uv", "matplotlib")
+    # A regular (not editable) install of this checkout, as users get it: pip compiles its
+    # bytecode, which matters where PYTHONDONTWRITEBYTECODE is set.
+    sh(BIN / "pip", "install", "-q", "--force-reinstall", "--no-deps", REPO)
 
 
 def fresh_venv(path: Path) -> None:
@@ -171,9 +165,26 @@ def install_workload(name: str, project_dir: Path, extras: list[str], runs: int)
         "POETRY_VIRTUALENVS_IN_PROJECT": "true",
         "POETRY_CACHE_DIR": str(work / "poetry-cache"),
     }
+    # Poetry reads per-version JSON from PyPI, which this mirror answers with 404: its copy of
+    # the project names the simple index as its source (and is locked with it once).
+    poetry_project = work / "poetry-project"
+    if not (poetry_project / "poetry.lock").exists():
+        shutil.copytree(project_dir, poetry_project, dirs_exist_ok=True)
+        (poetry_project / "poetry.lock").unlink(missing_ok=True)
+        simple = sh(
+            BIN / "python",
+            "-c",
+            "from pip._internal.models.index import PyPI;print(PyPI.simple_url)",
+        ).strip()
+        with open(poetry_project / "pyproject.toml", "a") as handle:
+            handle.write(
+                f'\n[[tool.poetry.source]]\nname = "simple"\nurl = "{simple}/"\n'
+                'priority = "primary"\n'
+            )
+        sh(BIN / "poetry", "lock", "-q", env={**os.environ, **poetry_env}, cwd=poetry_project)
     poetry = [str(BIN / "poetry"), "install", "-q", "--no-root"]
     poetry += [f"-E{e}" for e in extras]
-    sh(*poetry, env={**os.environ, **poetry_env}, cwd=project)  # warms Poetry's cache
+    sh(*poetry, env={**os.environ, **poetry_env}, cwd=poetry_project)  # warms Poetry's cache
 
     def cold_store() -> None:
         clear_store(home)
@@ -182,7 +193,7 @@ def install_workload(name: str, project_dir: Path, extras: list[str], runs: int)
         fresh_venv(venv)
 
     def reset_poetry_venv() -> None:
-        shutil.rmtree(project / ".venv", ignore_errors=True)
+        shutil.rmtree(poetry_project / ".venv", ignore_errors=True)
 
     pip = [
         python,
@@ -205,7 +216,11 @@ def install_workload(name: str, project_dir: Path, extras: list[str], runs: int)
             Contender("monotrail install --no-compile", mt, cold_store, env),
             Contender("pip install --no-compile (local files)", pip, reset_venv),
             Contender(
-                "poetry install (warm cache)", poetry, reset_poetry_venv, poetry_env, str(project)
+                "poetry install (warm cache)",
+                poetry,
+                reset_poetry_venv,
+                poetry_env,
+                str(poetry_project),
             ),
             Contender(
                 "uv pip install (warm cache)", uv, reset_venv, {"UV_CACHE_DIR": str(uv_cache)}
@@ -235,16 +250,20 @@ def workload_warm(runs: int) -> list[Comparison]:
         "-Etqdm_feature",
         env={**os.environ, **env},
     )
-    fresh = work / "fresh-project"
+    fresh_root = work / "fresh-projects"
+    shutil.rmtree(fresh_root, ignore_errors=True)
     venv = work / "warm-venv"
     python = str(venv / "bin" / "python")
+    counter = iter(range(10**6))
 
     def new_project() -> None:
-        shutil.rmtree(fresh, ignore_errors=True)
-        fresh.mkdir()
-        shutil.copy(requirements, fresh / "requirements.txt")
-        # A new path and a new mtime: a different env key, nothing to reuse but the store.
-        (fresh / "requirements.txt").touch()
+        # A locked project monotrail has never seen (a new folder: a new env key), whose
+        # versions are all in the store: no resolution, no download, no unpacking.
+        fresh = fresh_root / f"p{next(counter)}"
+        fresh.mkdir(parents=True)
+        for name in ("pyproject.toml", "poetry.lock"):
+            shutil.copy(work / "project" / name, fresh / name)
+        first[first.index("--project") + 1] = str(fresh)
 
     def new_venv() -> None:
         shutil.rmtree(venv, ignore_errors=True)
@@ -260,7 +279,8 @@ def workload_warm(runs: int) -> list[Comparison]:
         "-p",
         base_python(),
         "--project",
-        str(fresh),
+        "",
+        "-Etqdm_feature",
         "python",
         "-c",
         "pass",
@@ -279,7 +299,7 @@ def workload_warm(runs: int) -> list[Comparison]:
             ],
             "monotrail run (new env, no resolve)",
             runs,
-            note="monotrail also resolves with pip here: the requirements are new to it",
+            note="monotrail: a new locked project; uv: a new venv from its warm cache",
         )
     ]
 
