@@ -261,6 +261,12 @@ def test_run_provisions_a_missing_version_then_remove(
     proc = run([exe, "python", "install", "3.12"], tmp_path, bare_env)
     assert proc.returncode == 0 and "already provisioned" in proc.stderr, proc.stderr
     assert proc.stdout.strip() == executable
+    # Asked for by name, it survives gc even when no environment uses it any more.
+    shutil.rmtree(project)
+    proc = run([exe, "store", "gc"], tmp_path, bare_env)
+    assert proc.returncode == 0, proc.stderr
+    proc = run([exe, "python", "find", "3.12"], tmp_path, bare_env)
+    assert proc.stdout.strip() == executable, proc.stderr
 
     proc = run([exe, "python", "remove", "3.12"], tmp_path, bare_env)
     assert proc.returncode == 0, proc.stderr

@@ -195,6 +195,10 @@ def _interpreters(collector: _Collector, live: list[EnvRecord]) -> None:
     for folder in sorted(pythons.managed_dir().glob("*")):
         if folder.name.startswith(".") or not folder.is_dir():
             continue
+        from monotrail.provision import KEEP_MARK
+
+        if (folder / KEEP_MARK).exists():
+            continue  # installed by name with `python install`: the user's to remove
         if not any(Path(exe).is_relative_to(folder) for exe in used):
             collector.remove(folder, "interpreter", folder.name)
     # The pyvenv.cfg folders interpreters are started through (made again when needed).

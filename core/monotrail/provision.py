@@ -152,6 +152,20 @@ def _executable(root: Path, build: Build) -> Path:
     return root / "bin" / f"python{build.version[0]}.{build.version[1]}"
 
 
+#: Marks a provisioned Python the user asked for by name (`python install`): `store gc` keeps it
+#: even while no environment uses it; an install made on the way by `run -p` has no mark.
+KEEP_MARK = ".monotrail-keep"
+
+
+def keep(exe: Path) -> None:
+    """Mark the provisioned interpreter of ``exe`` as wanted for itself."""
+    try:
+        relative = exe.relative_to(pythons.managed_dir())
+    except ValueError:
+        return  # not one monotrail provisioned: gc never touches it anyway
+    (pythons.managed_dir() / relative.parts[0] / KEEP_MARK).touch()
+
+
 def install_build(build: Build) -> Path:
     """Download, verify, unpack and check ``build``; its executable in the store."""
     target = pythons.managed_dir() / build.dirname

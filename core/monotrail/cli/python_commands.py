@@ -95,6 +95,7 @@ class PythonInstallCommand(MonotrailCommand):
 
         version = _version_argument(self.argument("version"))
         exe, added = provision.install(version)
+        provision.keep(exe)
         if not added:
             self.line_error(f"{exe.parent.parent.name} is already provisioned")
         self.line(str(exe))
