@@ -76,6 +76,13 @@ def _as_python(name: str, args: list[str]) -> int:
         return 130
 
 
+def debug(message: str) -> None:
+    """A decision explained under MONOTRAIL_LOG=debug / -v (stdlib: logging is not set up on
+    the fast path)."""
+    if os.environ.get("MONOTRAIL_LOG", "").lower() == "debug":
+        print(f"monotrail DEBUG: {message}", file=sys.stderr)
+
+
 def _report(err: MonotrailError) -> int:
     sys.stdout.flush()
     print(f"error: {err}", file=sys.stderr)
@@ -109,8 +116,8 @@ def run(argv: list[str]) -> int:
     record = load_valid_record(key)
     if record is None:
         record = _prepare(project, executable, args)
-    elif os.environ.get("MONOTRAIL_LOG", "").lower() == "debug":
-        print(f"monotrail DEBUG: fast path, environment record {record['path']}", file=sys.stderr)
+    else:
+        debug(f"fast path, environment record {record['path']}")
     if args.mode == "python":
         exec_python(record, args.args)
     else:
@@ -141,8 +148,7 @@ def _target_executable(requested: str | None, project: Project | None = None) ->
         except MonotrailError:
             project = None
     executable, reason = pythons.choose(requested, project.root if project else None)
-    if os.environ.get("MONOTRAIL_LOG", "").lower() == "debug":
-        print(f"monotrail DEBUG: interpreter {executable} ({reason})", file=sys.stderr)
+    debug(f"interpreter {executable} ({reason})")
     return executable
 
 

@@ -8,8 +8,8 @@ standard library and touches no network.
 from __future__ import annotations
 
 import os
-import sys
 
+from monotrail.cli.main import debug
 from monotrail.errors import MonotrailError
 
 TYPE_CHECKING = False
@@ -17,17 +17,12 @@ if TYPE_CHECKING:  # typing costs milliseconds on the fast path
     from monotrail.cli.run_args import RunArgs
 
 
-def _debug(message: str) -> None:
-    if os.environ.get("MONOTRAIL_LOG", "").lower() == "debug":
-        print(f"monotrail DEBUG: {message}", file=sys.stderr)
-
-
 def _interpreter(requested: str | None) -> str:
     """``-p`` or the default Python, for environments that belong to no project."""
     from monotrail import pythons
 
     executable, reason = pythons.choose(requested, None)
-    _debug(f"interpreter {executable} ({reason})")
+    debug(f"interpreter {executable} ({reason})")
     return executable
 
 
@@ -51,7 +46,7 @@ def ppipx(argv: list[str]) -> int:
         log.configure(args.verbose)
         record = tools.prepare(args, executable, key)
     else:
-        _debug(f"fast path, environment record {record['path']}")
+        debug(f"fast path, environment record {record['path']}")
     exec_command(record, tools.pick_command(record, args), args.args)
     return 0  # not reached: exec replaced the process
 
@@ -90,7 +85,7 @@ def from_git(argv: list[str]) -> int:
         )
         record = prepared.record
     else:
-        _debug(f"fast path, environment record {record['path']}")
+        debug(f"fast path, environment record {record['path']}")
     _exec(record, args, f"{parsed.url} at {parsed.rev}")
     return 0  # not reached
 
@@ -123,7 +118,7 @@ def run_script(script: tuple[str, str], args: RunArgs) -> int:
         log.configure(args.verbose)
         record = script_env.prepare(path, block, executable, requested)
     else:
-        _debug(f"fast path, environment record {record['path']} (PEP 723 script {path})")
+        debug(f"fast path, environment record {record['path']} (PEP 723 script {path})")
     _exec(record, args, path)
     return 0  # not reached
 
