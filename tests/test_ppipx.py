@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import assert_one_line_error, monotrail_exe, run
+from monotrail.launch import read_record
 from support.importtime import heavy_imports
 
 pytestmark = [pytest.mark.online, pytest.mark.slow]
@@ -81,7 +82,7 @@ def test_pinned_version_with_requirements_and_errors(
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("Usage: tabulate")
     home = Path(shared_env["MONOTRAIL_HOME"])
-    records = [json.loads(p.read_text()) for p in (home / "envs").glob("*.json")]
+    records = [read_record(str(p)) or {} for p in (home / "envs").glob("*.record")]
     (record,) = [r for r in records if r.get("tool") == "ppipx tabulate==0.9.0"]
     assert sorted(map(tuple, record["packages"])) == [("six", "1.16.0"), ("tabulate", "0.9.0")]
 

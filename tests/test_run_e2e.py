@@ -127,6 +127,16 @@ def test_second_run_is_stdlib_only_and_offline(
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
     for heavy in ("poetry", "pip", "requests", "packaging", "cleo", "installer", "platformdirs"):
         assert not [m for m in imported if m == heavy or m.startswith(heavy + ".")], heavy
+    # Nor the stdlib modules that cost milliseconds each (they double a hello world's startup
+    # on a slow machine), in the launcher or in the target before user code runs.
+    slow = {"typing", "pathlib", "json", "re", "hashlib", "importlib.util", "enum"}
+    assert not imported & slow, imported & slow
+    proc = run(
+        [exe, "run", "python", "-c", f"import sys; print(sorted(set(sys.modules) & {slow}))"],
+        project,
+        offline_env,
+    )
+    assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
     # The target: before user code runs, nothing outside the stdlib was imported but what the
     # environment's own .pth file imports (as site.py would in a venv).
     check = (

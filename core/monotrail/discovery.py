@@ -7,7 +7,7 @@ skipped, the pyenv provider lists the interpreters they stand for. A version hin
 names (``python3.12``, ``versions/3.12.1/``), so a decision starts only the interpreters it
 needs, once: interpreter.query caches their facts by path, size and mtime.
 
-The candidate list is cached (pythons.read_json) while the folders searched keep their mtimes;
+The candidate list is cached (pythons.read_cache) while the folders searched keep their mtimes;
 pythons.choose caches each decision on top of it.
 """
 
@@ -133,16 +133,16 @@ def _search() -> tuple[list[Candidate], dict[str, Any]]:
 
 
 def _cache_file() -> Path:
-    return pythons.cache_dir() / f"discovery-{pythons.env_signature()}.json"
+    return Path(pythons.cache_dir()) / f"discovery-{pythons.env_signature()}"
 
 
 def discover() -> list[Candidate]:
     """Every interpreter candidate on the machine, from the cache while nothing changed."""
-    data = pythons.read_json(_cache_file())
+    data = pythons.read_cache(_cache_file())
     if data is not None and pythons.unchanged(data["watch"]):
         return [Candidate(path, source, tuple(hint)) for path, source, hint in data["candidates"]]
     candidates, watch = _search()
-    pythons.write_json(
+    pythons.write_cache(
         _cache_file(),
         {"watch": watch, "candidates": [[c.path, c.source, list(c.hint)] for c in candidates]},
     )
@@ -151,7 +151,7 @@ def discover() -> list[Candidate]:
 
 def watched() -> dict[str, Any]:
     """The folders the current candidate list depends on (after discover() ran)."""
-    data = pythons.read_json(_cache_file())
+    data = pythons.read_cache(_cache_file())
     return dict(data["watch"]) if data else {}
 
 
@@ -256,7 +256,7 @@ def decide(
             )
         reason = f"-p {requested}"
         return for_version(version, reason, allow_provision=allow_provision), reason
-    for pin in pythons.version_files(project_root):
+    for pin in map(Path, pythons.version_files(project_root)):
         if pin.is_file():
             version, text = read_version_file(pin)
             reason = f"{pin} says {text}"

@@ -8,7 +8,6 @@ interpreter, the bootstrap folder, the console-script folder). Records are writt
 from __future__ import annotations
 
 import errno
-import json
 import os
 import shutil
 import stat
@@ -39,7 +38,7 @@ def boot_dir(interpreter: Interpreter) -> Path:
     return target
 
 
-def _polyglot_header(record_file: Path, boot: Path, interpreter: str) -> bytes:
+def _polyglot_header(record_file: str, boot: Path, interpreter: str) -> bytes:
     """A /bin/sh prologue that sets the environment variables, then runs Python on the file.
 
     Console scripts then work from anywhere (called directly, from PATH, from other tools),
@@ -183,7 +182,9 @@ def write_record(
         "extra_inputs": extra_inputs or {},
         **meta,
     }
-    tmp = record_file.with_name(f".{record_file.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(record, indent=1))
+    folder, name = os.path.split(record_file)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(launch.dump_record(record))
     os.replace(tmp, record_file)
     return record

@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import os
 import sys
-from importlib.machinery import ModuleSpec, PathFinder
-from importlib.util import spec_from_file_location
-from typing import Any
+from importlib.machinery import ModuleSpec, PathFinder, SourceFileLoader
 
-# Fields of the record that this module reads; written by monotrail.environment.
-RECORD_FORMAT = 2
+# Imported at every start of every target: typing, importlib.util and json (which pulls in re)
+# would cost more than the rest of this module, so none of them is imported.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+# Fields of the record that this module reads; written by monotrail.environment (marshal data,
+# monotrail.launch.ENV_FORMAT).
+RECORD_FORMAT = 3
 # The folder of an entry holding its wheel's scripts (monotrail.paths.ENTRY_SCRIPTS_DIR): on
 # sys.path as part of the entry, but not a namespace package as it would be for PathFinder.
 SCRIPTS_DIR = "bin"
@@ -47,18 +52,12 @@ class StoreFinder:
             self._head = [p for p in snapshot if p not in self.entry_set]
         return self._head
 
-    def find_spec(
-        self, fullname: str, path: Any = None, target: Any = None
-    ) -> ModuleSpec | None:
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
         if path is not None:
             return None  # submodules are found through their parent's __path__
         package_dir = self.flat.get(fullname)
         if package_dir is not None:
-            return spec_from_file_location(
-                fullname,
-                os.path.join(package_dir, "__init__.py"),
-                submodule_search_locations=[package_dir],
-            )
+            return _package_spec(fullname, package_dir)
         roots = self.index.get(fullname)
         if roots is None:
             if fullname == SCRIPTS_DIR:
@@ -77,6 +76,15 @@ class StoreFinder:
 
     def invalidate_caches(self) -> None:
         self._path_snapshot = None
+
+
+def _package_spec(fullname: str, package_dir: str) -> ModuleSpec:
+    """The spec of a package whose folder name differs from its import name (a flat layout)."""
+    init = os.path.join(package_dir, "__init__.py")
+    spec = ModuleSpec(fullname, SourceFileLoader(fullname, init), origin=init, is_package=True)
+    spec.submodule_search_locations = [package_dir]
+    spec.has_location = True  # sets __file__ and lets the loader use __pycache__
+    return spec
 
 
 def _process_pth(pth_file: str) -> None:
@@ -137,12 +145,14 @@ def bootstrap(boot_dir: str) -> StoreFinder | None:
     sys.path[:] = [p for p in sys.path if p != boot_dir]
     if not record_path:
         return None
-    import json
+    import marshal
 
     try:
-        with open(record_path, encoding="utf-8") as handle:
-            record = json.load(handle)
-    except (OSError, ValueError) as err:
+        with open(record_path, "rb") as handle:
+            record = marshal.load(handle)
+        if not isinstance(record, dict):
+            raise ValueError("not a record")
+    except (OSError, EOFError, ValueError, TypeError) as err:
         sys.stderr.write(f"monotrail: cannot read environment record {record_path}: {err}\n")
         return None
     if (

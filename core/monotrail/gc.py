@@ -233,9 +233,10 @@ def _leftovers(collector: _Collector, live: list[EnvRecord]) -> None:
         if item.name.startswith("."):  # a record being written when a process was killed
             if _age(item) > 60:
                 collector.remove(item, "other", "unfinished environment record")
-        elif item.suffix != ".json":
-            key = item.name.removesuffix(".lock")
-            if not (envs / f"{key}.json").exists():
+        elif not item.name.endswith(launch.RECORD_SUFFIX):
+            # Scripts and lock files of a record that is gone, or a record of an older format.
+            key = item.name.split(".")[0]
+            if not (envs / (key + launch.RECORD_SUFFIX)).exists():
                 orphans.setdefault(key, []).append(item)
     for key, items in orphans.items():
         fd = None if key in keys else store_locks.try_env_exclusive(key)

@@ -3,20 +3,26 @@
 The env key is a hash of everything that decides an environment (the project's dependency files,
 the interpreter, extras, groups, monotrail's version), so a second ``run`` computes it, reads one
 small record and execs the interpreter, importing nothing outside the standard library.
+
+Every import here is paid on each ``run``: records are ``marshal`` data (built in, the format of
+``.pyc`` files, readable by every target Python), paths are strings, digests skip hashlib.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import marshal
 import os
 import sys
-from pathlib import Path
 
-from monotrail import __version__, paths, store_locks
-from monotrail.project import Project
+from monotrail import __version__, fingerprint, paths, store_locks
 
-ENV_FORMAT = 2
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from monotrail.project import Project
+
+ENV_FORMAT = 3
+#: Suffix of environment records in ``envs/``.
+RECORD_SUFFIX = ".record"
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -27,12 +33,22 @@ BOOT_SOURCES = {
 
 
 def boot_digest() -> str:
-    """Identifies the bootstrap code, so that records follow a changed finder."""
-    digest = hashlib.sha256()
+    """Identifies the bootstrap code by content: names its folder ``boot/<version>-<digest>``."""
+    contents = []
     for name in sorted(BOOT_SOURCES):
         with open(BOOT_SOURCES[name], "rb") as handle:
-            digest.update(handle.read())
-    return digest.hexdigest()[:16]
+            contents.append(handle.read())
+    return fingerprint.digest(*contents, size=8)
+
+
+def _boot_stamp() -> str:
+    """Size and mtime of the bootstrap sources: a changed finder gives new env keys (whose
+    records then point at the new boot folder) without reading the files on every run."""
+    stamps = []
+    for name in sorted(BOOT_SOURCES):
+        stat = os.stat(BOOT_SOURCES[name])
+        stamps.append(f"{stat.st_size}:{stat.st_mtime_ns}")
+    return ",".join(stamps)
 
 
 def env_key(
@@ -43,11 +59,10 @@ def env_key(
     extra_inputs: list[str] = (),  # type: ignore[assignment]
 ) -> str:
     """The hash naming the env record for these inputs."""
-    digest = hashlib.sha256()
     stat = os.stat(interpreter_exe)
     parts = [
         f"format={ENV_FORMAT}",
-        f"monotrail={__version__}|{boot_digest()}",
+        f"monotrail={__version__}|{_boot_stamp()}",
         f"interpreter={interpreter_exe}|{stat.st_size}|{stat.st_mtime_ns}",
         f"extras={','.join(sorted(set(extras)))}",
         f"groups={','.join(sorted(set(groups)))}",
@@ -55,15 +70,15 @@ def env_key(
     ]
     if project is not None:
         parts.append(f"project={project.root_dir}|{project.kind}")
-    digest.update("\n".join(parts).encode())
+    chunks = ["\n".join(parts).encode()]
     for path in project.input_files if project is not None else ():
-        digest.update(b"\0" + path.encode() + b"\0")
+        chunks.append(path.encode())
         try:
             with open(path, "rb") as handle:
-                digest.update(handle.read())
+                chunks.append(handle.read())
         except OSError:
-            digest.update(b"<missing>")
-    return digest.hexdigest()[:32]
+            chunks.append(b"\0<missing>")
+    return fingerprint.digest(*chunks)
 
 
 def base_interpreter() -> str:
@@ -79,8 +94,23 @@ def base_interpreter() -> str:
     return os.path.realpath(base) if os.path.islink(base) else base
 
 
-def record_path(key: str) -> Path:
-    return paths.envs_dir() / f"{key}.json"
+def record_path(key: str) -> str:
+    return os.path.join(paths.envs_str(), key + RECORD_SUFFIX)
+
+
+def read_record(path: str) -> dict[str, object] | None:
+    """An environment record, or None when it is missing or unreadable."""
+    try:
+        with open(path, "rb") as handle:
+            record = marshal.load(handle)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def dump_record(record: dict[str, object]) -> bytes:
+    """The bytes of a record file (marshal version 4: readable by Python 3.4 and newer)."""
+    return marshal.dumps(record, 4)
 
 
 def load_valid_record(key: str) -> dict[str, object] | None:
@@ -90,18 +120,16 @@ def load_valid_record(key: str) -> dict[str, object] | None:
     process, and the program it execs, run (see ``store_locks``).
     """
     store_locks.hold_env(key)
-    path = record_path(key)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            record: dict[str, object] = json.load(handle)
-    except (OSError, ValueError):
-        return None
-    if record.get("format") != ENV_FORMAT:
+    record = read_record(record_path(key))
+    if record is None or record.get("format") != ENV_FORMAT:
         return None
     for entry in record.get("entries", []):  # type: ignore[attr-defined]
         if not os.path.isdir(entry):
             return None
-    for file, digest in record.get("extra_inputs", {}).items():  # type: ignore[attr-defined]
+    extra_inputs: dict[str, str] = record.get("extra_inputs", {})  # type: ignore[assignment]
+    if extra_inputs:
+        import hashlib  # only scripts and tools record extra inputs
+    for file, digest in extra_inputs.items():
         try:
             with open(file, "rb") as handle:
                 if hashlib.sha256(handle.read()).hexdigest() != digest:

@@ -4,7 +4,7 @@ The layout (all below ``$MONOTRAIL_HOME``)::
 
     store/<normalized-name>/<version>/<wheel-tag>/   one unpacked wheel (a sys.path root)
     artifacts/<sha256>/<filename>                    downloaded or built wheels and sdists
-    envs/<key>.json                                  environment records
+    envs/<key>.record                                environment records (marshal data)
     envs/<key>/bin/                                  console scripts of that environment
     locks/<key>.json                                 resolutions monotrail made itself
     interpreters/                                    provisioned interpreters, interpreter facts
@@ -23,7 +23,10 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: Sub-folder of an entry holding the wheel's ``.data`` parts (headers, data). A name
 #: that is not an identifier, so it can never shadow an importable module.
@@ -42,18 +45,34 @@ def entry_part_dir(entry: Path, part: str) -> Path:
     return legacy
 
 
-def home() -> Path:
-    """The store's root folder: ``$MONOTRAIL_HOME``, else the user cache dir for monotrail."""
+def home_str() -> str:
+    """The store's root folder: ``$MONOTRAIL_HOME``, else the user cache dir for monotrail.
+
+    A string: the fast path joins it with ``os.path`` (importing pathlib costs milliseconds).
+    """
     configured = os.environ.get("MONOTRAIL_HOME")
     if configured:
-        return Path(configured).expanduser().absolute()
+        return os.path.abspath(os.path.expanduser(configured))
     if sys.platform.startswith("linux"):
         xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-        base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
-        return base / "monotrail"
+        if not (xdg and os.path.isabs(xdg)):
+            xdg = os.path.join(os.path.expanduser("~"), ".cache")
+        return os.path.join(xdg, "monotrail")
     import platformdirs
 
-    return Path(platformdirs.user_cache_dir("monotrail", appauthor=False))
+    return str(platformdirs.user_cache_dir("monotrail", appauthor=False))
+
+
+def home() -> Path:
+    """:func:`home_str` as a ``Path``."""
+    from pathlib import Path
+
+    return Path(home_str())
+
+
+def envs_str() -> str:
+    """:func:`envs_dir` as a string, for the fast path."""
+    return os.path.join(home_str(), "envs")
 
 
 def store_dir() -> Path:
@@ -63,6 +82,8 @@ def store_dir() -> Path:
 def read_only_homes() -> list[Path]:
     """Stores named by ``MONOTRAIL_STORES`` (``os.pathsep``-separated): searched first, never
     written (a network file system, a folder baked into a container image)."""
+    from pathlib import Path
+
     value = os.environ.get("MONOTRAIL_STORES", "")
     own = home()
     found = []

@@ -7,11 +7,11 @@ and imports pathlib only when a caller asks for ``Path`` objects.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
 from monotrail.errors import MonotrailError
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds on the fast path
     from pathlib import Path
 
 POETRY = "poetry"

@@ -14,34 +14,34 @@ library.
 
 from __future__ import annotations
 
-import hashlib
-import json
+import marshal
 import os
-import re
-from pathlib import Path
 
-from monotrail import paths
+from monotrail import fingerprint, paths
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing costs milliseconds on the fast path
+if TYPE_CHECKING:  # typing and pathlib cost milliseconds on the fast path
+    from pathlib import Path
     from typing import Any
 
 #: Targets are CPython 3.9 or newer.
 MIN_VERSION = (3, 9)
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 #: What discovery depends on besides folders: a change means another search.
 _ENV_VARS = (
     "PATH", "PYENV_ROOT", "ASDF_DATA_DIR", "RYE_PY_ROOT", "UV_PYTHON_INSTALL_DIR", "HOME",
     "XDG_DATA_HOME",
 )  # fmt: skip
-_REQUEST = re.compile(r"(?:c?python)?[@-]?(\d+)(?:\.(\d+))?(?:\.(\d+))?", re.IGNORECASE)
+_REQUEST = r"(?:c?python)?[@-]?(\d+)(?:\.(\d+))?(?:\.(\d+))?"
 
 Version = tuple[int, ...]
 
 
 def parse_request(text: str) -> Version | None:
     """``3``, ``3.12``, ``3.12.1``, ``python3.12``, ``cpython@3.12`` -> the version parts."""
-    match = _REQUEST.fullmatch(text.strip())
+    import re  # not at the top: the fast path never parses a request (the choice is cached)
+
+    match = re.fullmatch(_REQUEST, text.strip(), re.IGNORECASE)
     if not match:
         return None
     return tuple(int(part) for part in match.groups() if part is not None)
@@ -68,6 +68,8 @@ def managed_dir() -> Path:
 
 def managed() -> list[tuple[Version, Path]]:
     """Provisioned interpreters (version, executable), newest first."""
+    import re
+
     found = []
     try:
         names = os.listdir(managed_dir())
@@ -85,21 +87,23 @@ def managed() -> list[tuple[Version, Path]]:
 
 
 def choose(
-    requested: str | None, project_root: Path | None, allow_provision: bool = True
+    requested: str | None, project_root: str | Path | None, allow_provision: bool = True
 ) -> tuple[str, str]:
     """The interpreter a command runs with, and why: ``(executable, reason)``.
 
     A requested version (``-p``, ``.python-version``) that nothing on the machine provides is
     provisioned, unless ``allow_provision`` is false (then it is an error).
     """
+    given_path = None
     if requested and (os.sep in requested or requested.startswith(("~", "."))):
-        from monotrail import discovery
-
-        return discovery.explicit_path(requested), "given as a path"
-    key = json.dumps([requested or "", str(project_root or ""), env_signature()])
-    cache = cache_dir() / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
-    inputs = {} if requested else _inputs(project_root)
-    data = read_json(cache)
+        given_path = os.path.abspath(os.path.expanduser(requested))
+        key = "\0".join([given_path, env_signature()])
+        inputs: dict[str, Any] = {given_path: stat_sig(given_path)}
+    else:
+        key = "\0".join([requested or "", str(project_root or ""), env_signature()])
+        inputs = {} if requested else _inputs(project_root)
+    cache = os.path.join(cache_dir(), fingerprint.digest(key.encode(), size=12))
+    data = read_cache(cache)
     if (
         data is not None
         and data["inputs"] == inputs
@@ -107,43 +111,54 @@ def choose(
         and os.path.isfile(data["executable"])
     ):
         return data["executable"], data["reason"]
+    from pathlib import Path
+
     from monotrail import discovery
 
-    executable, reason = discovery.decide(requested, project_root, allow_provision)
-    write_json(
-        cache,
-        {
-            "inputs": inputs,
-            "watch": discovery.watched(),
-            "executable": executable,
-            "reason": reason,
-        },
+    if given_path is not None:
+        # A wrapper script is started once to learn its binary; the choice then stays while
+        # the file at the path keeps its size and mtime.
+        executable, reason = discovery.explicit_path(given_path), "given as a path"
+        watch = {executable: stat_sig(executable)}
+    else:
+        root = Path(project_root) if project_root is not None else None
+        executable, reason = discovery.decide(requested, root, allow_provision)
+        watch = discovery.watched()
+    write_cache(
+        cache, {"inputs": inputs, "watch": watch, "executable": executable, "reason": reason}
     )
     return executable, reason
 
 
-def version_files(project_root: Path | None) -> list[Path]:
+def version_files(project_root: str | Path | None) -> list[str]:
     """Where a ``.python-version`` is looked for: the project's folder and those above it."""
     if project_root is None:
         return []
-    root = Path(project_root).absolute()
-    return [folder / ".python-version" for folder in (root, *root.parents)]
+    folder = os.path.abspath(project_root)
+    found = []
+    while True:
+        found.append(os.path.join(folder, ".python-version"))
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return found
+        folder = parent
 
 
-def _inputs(project_root: Path | None) -> dict[str, Any]:
-    files = [str(p) for p in version_files(project_root)]
+def _inputs(project_root: str | Path | None) -> dict[str, Any]:
+    files = version_files(project_root)
     if project_root is not None:
-        files.append(str(Path(project_root) / "pyproject.toml"))
+        files.append(os.path.join(project_root, "pyproject.toml"))
     return {path: stat_sig(path) for path in files}
 
 
-# Small JSON caches below ``interpreters/choices``, shared with discovery.py.
+# Small caches below ``interpreters/choices``, shared with discovery.py: marshal data, because
+# json would import re on every run.
 
 
 def env_signature() -> str:
     values = [f"{name}={os.environ.get(name, '')}" for name in _ENV_VARS]
-    values.append(f"home={paths.home()}")
-    return hashlib.sha256("\n".join(values).encode()).hexdigest()[:24]
+    values.append(f"home={paths.home_str()}")
+    return fingerprint.digest("\n".join(values).encode(), size=12)
 
 
 def stat_sig(path: str) -> list[int] | None:
@@ -158,24 +173,26 @@ def unchanged(sigs: dict[str, Any]) -> bool:
     return all(stat_sig(path) == sig for path, sig in sigs.items())
 
 
-def cache_dir() -> Path:
-    return paths.interpreters_dir() / "choices"
+def cache_dir() -> str:
+    return os.path.join(paths.home_str(), "interpreters", "choices")
 
 
-def read_json(path: Path) -> dict[str, Any] | None:
+def read_cache(path: str | Path) -> dict[str, Any] | None:
     try:
-        with open(path, encoding="utf-8") as handle:
-            data: dict[str, Any] = json.load(handle)
-    except (OSError, ValueError):
+        with open(path, "rb") as handle:
+            data = marshal.load(handle)
+    except (OSError, EOFError, ValueError, TypeError):
         return None
-    return data if data.get("format") == _CACHE_FORMAT else None
+    return data if isinstance(data, dict) and data.get("format") == _CACHE_FORMAT else None
 
 
-def write_json(path: Path, data: dict[str, Any]) -> None:
+def write_cache(path: str | Path, data: dict[str, Any]) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"format": _CACHE_FORMAT, **data}), encoding="utf-8")
+        folder, name = os.path.split(path)
+        os.makedirs(folder, exist_ok=True)
+        tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as handle:
+            handle.write(marshal.dumps({"format": _CACHE_FORMAT, **data}, 4))
         os.replace(tmp, path)
     except OSError:
         pass  # a read-only store: choosing again next time is correct, only slower

@@ -10,10 +10,9 @@ the env record and reused while the block is unchanged.
 
 from __future__ import annotations
 
-import hashlib
 import os
 
-from monotrail import launch
+from monotrail import fingerprint, launch
 from monotrail.locks import script_metadata
 
 TYPE_CHECKING = False
@@ -69,7 +68,7 @@ def script_in(python_args: list[str]) -> tuple[str, str] | None:
 
 def env_key(block: str, executable: str) -> str:
     """The env record's key: the block's text and the requested (or default) interpreter."""
-    digest = hashlib.sha256(block.encode()).hexdigest()
+    digest = fingerprint.digest(block.encode())
     return launch.env_key(None, executable, [], [], [f"pep723={digest}"])
 
 

@@ -8,7 +8,6 @@ the tool that made it: those are the roots that keep environments, and so entrie
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -132,19 +131,14 @@ def iter_envs() -> list[EnvRecord]:
     except OSError:
         return []
     for name in names:
-        if name.startswith(".") or not name.endswith(".json"):
+        if name.startswith(".") or not name.endswith(launch.RECORD_SUFFIX):
             continue
         path = paths.envs_dir() / name
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(data, dict):
-                data = None
-        except (OSError, ValueError):
-            data = None
+        data = launch.read_record(str(path))
         entries = data.get("entries") if data else None
         found.append(
             EnvRecord(
-                key=name[: -len(".json")],
+                key=name[: -len(launch.RECORD_SUFFIX)],
                 path=path,
                 data=data,
                 dead_because=dead_because(data),

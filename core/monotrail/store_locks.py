@@ -22,27 +22,26 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-from typing import TYPE_CHECKING
 
 from monotrail import paths
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds on the fast path
     from collections.abc import Callable
-    from pathlib import Path
 
 #: Descriptors of environment locks this process holds; they stay open until it exits.
 _held: dict[str, int] = {}
 
 
-def env_lock_path(key: str) -> Path:
-    return paths.envs_dir() / f"{key}.lock"
+def env_lock_path(key: str) -> str:
+    return os.path.join(paths.envs_str(), f"{key}.lock")
 
 
-def store_lock_path() -> Path:
-    return paths.home() / "store.lock"
+def store_lock_path() -> str:
+    return os.path.join(paths.home_str(), "store.lock")
 
 
-def _open(path: Path, create: bool) -> int | None:
+def _open(path: str, create: bool) -> int | None:
     """A descriptor of ``path`` (created when allowed); None when it cannot be opened."""
     try:
         if create:
@@ -52,7 +51,7 @@ def _open(path: Path, create: bool) -> int | None:
         if not create:
             return None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
             return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError:
             return None
@@ -62,7 +61,7 @@ def _open(path: Path, create: bool) -> int | None:
         return _open(path, create=False) if create else None
 
 
-def _lock(path: Path, operation: int, create: bool = True) -> int | None:
+def _lock(path: str, operation: int, create: bool = True) -> int | None:
     """Open and lock ``path``, retrying when the file was replaced meanwhile."""
     while True:
         fd = _open(path, create=create)

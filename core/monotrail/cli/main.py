@@ -147,7 +147,7 @@ def _target_executable(requested: str | None, project: Project | None = None) ->
             project = discover()
         except MonotrailError:
             project = None
-    executable, reason = pythons.choose(requested, project.root if project else None)
+    executable, reason = pythons.choose(requested, project.root_dir if project else None)
     debug(f"interpreter {executable} ({reason})")
     return executable
 
