@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 from conftest import TEST_DATA, assert_one_line_error, monotrail_exe, run
+from support.importtime import heavy_imports
 from support.index_server import IndexServer
 
 PYPROJECT = """\
@@ -71,6 +73,27 @@ def test_groups_and_extras_select_from_the_lock(shop: Path, offline_env: dict[st
     assert_one_line_error(
         run([exe, "run", "--group", "nah", "python", "dists.py"], shop, offline_env), "nah"
     )
+
+
+def test_a_copy_of_a_locked_project_starts_without_poetry(
+    shop: Path, tmp_path: Path, offline_env: dict[str, str]
+) -> None:
+    exe = monotrail_exe()
+    assert run([exe, "run", "-E", "ns", "python", "dists.py"], shop, offline_env).returncode == 0
+    copy = tmp_path / "checkout"
+    copy.mkdir()
+    for name in ("pyproject.toml", "poetry.lock", "dists.py"):
+        shutil.copy(shop / name, copy / name)
+    # A new folder is a new environment, but what the lock selects is known by its content.
+    launcher = [sys.executable, "-X", "importtime", exe, "run", "-E", "ns", "python", "dists.py"]
+    proc = run(launcher, copy, offline_env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["alpha", "beta", "nsa-one", "withpth"]
+    heavy = [m for m in heavy_imports(proc.stderr) if not m.startswith("packaging")]
+    assert heavy == [], heavy
+    # Without the extra the selection differs, and Poetry reads the lock again.
+    proc = run([exe, "run", "python", "dists.py"], copy, offline_env)
+    assert proc.stdout.split() == ["alpha", "beta", "withpth"], proc.stderr
 
 
 def test_stale_lock_is_relocked_keeping_pins(

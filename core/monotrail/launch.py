@@ -81,6 +81,15 @@ def env_key(
     return fingerprint.digest(*chunks)
 
 
+def file_digest(path: str) -> str:
+    """A digest of a file's content ("missing" when it cannot be read)."""
+    try:
+        with open(path, "rb") as handle:
+            return fingerprint.digest(handle.read())
+    except OSError:
+        return "missing"
+
+
 def base_interpreter() -> str:
     """The interpreter behind the one running monotrail, outside any virtualenv it sits in.
 

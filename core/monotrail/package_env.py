@@ -7,12 +7,9 @@ package list on they share this step with ``sync.prepare``: fill the store, then
 
 from __future__ import annotations
 
-import json
-
-from monotrail import environment, installation, paths, store, store_locks
+from monotrail import environment, installation, store, store_locks
 from monotrail.interpreter import Interpreter
 from monotrail.lock import LockedPackage
-from monotrail.log import logger
 from monotrail.project_source import ProjectSource
 from monotrail.sync import Prepared
 
@@ -35,17 +32,3 @@ def prepare(
             key, interpreter, report.entries, source or ProjectSource(), meta
         )
     return Prepared(record, report)
-
-
-def load_resolution(key: str) -> list[LockedPackage] | None:
-    """The resolution remembered (``sync.save_resolution``) for env record ``key``, None when
-    there is none or it is unreadable."""
-    from monotrail.sync import _packages_from_json
-
-    path = paths.locks_dir() / f"{key}.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    logger.debug("reusing the resolution in %s", path)
-    return _packages_from_json(data)

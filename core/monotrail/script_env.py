@@ -79,7 +79,7 @@ def prepare(script: str, block: str, executable: str, requested: str | None) -> 
     metadata = script_metadata.parse(block, script)
     target = _interpreter_for(script, metadata.requires_python, executable, requested)
     key = env_key(block, executable)
-    packages = package_env.load_resolution(key)
+    packages = sync.load_resolution(key)
     if packages is None:
         packages = _resolve(script, metadata.dependencies, target)
         sync.save_resolution(key, packages)

@@ -91,6 +91,30 @@ def save_resolution(key: str, packages: list[LockedPackage]) -> None:
     os.replace(tmp, saved)
 
 
+def _selection_key(
+    project: Project, interpreter: Interpreter, extras: list[str], groups: list[str]
+) -> str:
+    """Names what a fresh Poetry lock selects for this target, by content alone.
+
+    Another folder with the same pyproject.toml and poetry.lock (a clone, a CI checkout, a
+    copy) then gets its environment without Poetry, packaging or parsing the lock again.
+    """
+    files = ("pyproject.toml", "poetry.lock")  # not input_files: the lock may be new
+    contents = [launch.file_digest(os.path.join(project.root_dir, name)) for name in files]
+    return launch.env_key(None, interpreter.executable, extras, groups, ["selection", *contents])
+
+
+def load_resolution(key: str) -> list[LockedPackage] | None:
+    """The package list ``save_resolution`` remembered under ``key``; None when there is none
+    or it is unreadable."""
+    try:
+        data = json.loads(_lock_file(key).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    logger.debug("reusing the resolution in %s", _lock_file(key))
+    return _packages_from_json(data)
+
+
 def resolve(
     project: Project, interpreter: Interpreter, extras: list[str], groups: list[str], key: str
 ) -> list[LockedPackage]:
@@ -100,6 +124,10 @@ def resolve(
         from monotrail.locks import poetry_lock
         from monotrail.resolve import poetry_resolver
 
+        selection = _selection_key(project, interpreter, extras, groups)
+        remembered = load_resolution(selection)
+        if remembered is not None:
+            return remembered
         lock_path = project.root / "poetry.lock"
         if lock_path.is_file():
             # A lock that exists but does not parse is the user's to fix, not ours to overwrite.
@@ -108,20 +136,24 @@ def resolve(
             toml.load(lock_path)
         if not poetry_resolver.lock_is_fresh(project.root):
             poetry_resolver.ensure_lock(project.root)
+            selection = _selection_key(project, interpreter, extras, groups)  # the new lock
         logger.debug("reading %s", project.root / "poetry.lock")
-        return poetry_lock.select(
+        packages = poetry_lock.select(
             project.root, interpreter, extras, groups, indexes.pypi_simple_url()
         )
+        # Path dependencies are relative to the project: such a selection is not portable.
+        if not any(p.source_dir for p in packages):
+            save_resolution(selection, packages)
+        return packages
     if project.kind == REQUIREMENTS:
         if extras or groups:
             raise MonotrailError(
                 f"{project.requirements}: a requirements file has no extras or groups "
                 "(-E/--group apply to Poetry projects)"
             )
-        saved = _lock_file(key)
-        if saved.is_file():
-            logger.debug("reusing the resolution in %s", saved)
-            return _packages_from_json(json.loads(saved.read_text()))
+        remembered = load_resolution(key)
+        if remembered is not None:
+            return remembered
         from monotrail.resolve import pip_resolver
 
         print(f"Resolving {project.requirements} with pip...", file=__import__("sys").stderr)

@@ -39,7 +39,7 @@ def prepare(args: PpipxArgs, executable: str, key: str) -> dict[str, object]:
     from monotrail import interpreter, package_env, sync
 
     target = interpreter.query(executable)
-    packages = None if args.refresh else package_env.load_resolution(key)
+    packages = None if args.refresh else sync.load_resolution(key)
     if packages is None:
         packages = _resolve(args, target)
         sync.save_resolution(key, packages)
