@@ -11,63 +11,12 @@ created or needed.
 from __future__ import annotations
 
 import re
-import sys
 from typing import Any
 
 from cleo.helpers import argument, option
 from cleo.io.inputs.argv_input import ArgvInput
 from monotrail.errors import MonotrailError
 from poetry.console.commands.group_command import GroupCommand
-
-
-class PassThroughInput(ArgvInput):  # type: ignore[misc]
-    """Argv parsing that stops reading options at ``python`` or ``command NAME``: the words
-    after them belong to the program, so ``run command pytest -x -k name`` needs no ``--``
-    (Poetry's own ``run`` does the same with its ``RunArgvInput``)."""
-
-    #: Index in the tokens where the program's words start (None: no program named).
-    program_start: int | None = None
-
-    def _parse(self) -> None:
-        parse_options = True
-        self._parsed = self._tokens[:]
-        while self._parsed:
-            token = self._parsed.pop(0)
-            if parse_options and token == "--":
-                parse_options = False
-            elif parse_options and token.startswith("--"):
-                self._parse_long_option(token)
-            elif parse_options and token.startswith("-") and token != "-":
-                self._parse_short_option(token)
-            else:
-                self._parse_argument(token)
-                words = self._arguments.get("args") or []
-                if words[:1] == ["python"] or (words[:1] == ["command"] and len(words) > 1):
-                    parse_options = False
-            if not parse_options and self.program_start is None:
-                self.program_start = len(self._tokens) - len(self._parsed)
-
-
-def typed_tokens(fallback: list[str]) -> list[str]:
-    """The words after ``poetry`` as the user typed them.
-
-    Before plugins load, Poetry moves its global options (``-v``, ``-q``, ``-n``...) found
-    anywhere, even among a program's arguments, to the front; ``sys.argv`` still has them
-    where the user put them. ``monotrail run`` becomes one word, as cleo expects.
-    """
-    argv = sys.argv[1:]
-    for i in range(len(argv) - 1):
-        if argv[i : i + 2] == ["monotrail", "run"]:
-            return [*argv[:i], "monotrail run", *argv[i + 2 :]]
-    return fallback
-
-
-def verbosity(options: list[str]) -> int:
-    """-q is -1, else the number of v's in -v/-vv/-vvv (--verbose counts one)."""
-    if "-q" in options or "--quiet" in options:
-        return -1
-    levels = [len(o) - 1 for o in options if re.fullmatch(r"-v+", o)]
-    return max([*levels, 1 if "--verbose" in options else 0])
 
 
 class _MonotrailCommand(GroupCommand):  # type: ignore[misc]
@@ -135,30 +84,12 @@ class RunCommand(_MonotrailCommand):
     ]
     options = _selection_option_definitions()
 
-    def run(self, io: Any) -> int:
-        if isinstance(io.input, ArgvInput):
-            original = io.input
-            tokens = typed_tokens(original._tokens)
-            passthrough = PassThroughInput([original.script_name or "poetry", *tokens])
-            passthrough.set_stream(original.stream)
-            passthrough.interactive(original.is_interactive())
-            io.set_input(passthrough)
-        return int(super().run(io))
-
     def _handle(self) -> int:
-        from cleo.io.outputs.output import Verbosity
         from monotrail.cli import main
 
-        passthrough = self.io.input
-        level = 0
-        if isinstance(passthrough, PassThroughInput):
-            # Only the options before the program count (Poetry also read the program's own).
-            level = verbosity(passthrough._tokens[: passthrough.program_start])
-            steps = [Verbosity.QUIET, Verbosity.NORMAL, Verbosity.VERBOSE]
-            steps += [Verbosity.VERY_VERBOSE, Verbosity.DEBUG]
-            self.io.set_verbosity(steps[min(level, 3) + 1])
+        # The words after the program reach here untouched: see passthrough.py.
         self._lock()
-        verbose = ["-v"] if level > 0 else []
+        verbose = ["-v"] if self.io.is_verbose() else []
         return main.run([*verbose, *self._selection_options(), *self.argument("args")])
 
 

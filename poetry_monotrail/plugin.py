@@ -17,3 +17,10 @@ class MonotrailApplicationPlugin(ApplicationPlugin):  # type: ignore[misc]
         from poetry_monotrail.commands import InstallCommand, RunCommand
 
         return [RunCommand, InstallCommand]
+
+    def activate(self, application: Any) -> None:
+        from poetry_monotrail import passthrough
+
+        super().activate(application)
+        # activate() is the earliest a plugin runs; Poetry has read the whole line by then.
+        passthrough.repair(application)

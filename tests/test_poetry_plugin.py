@@ -8,6 +8,8 @@ HTTP basic auth whose credentials come from Poetry's configuration.
 from __future__ import annotations
 
 import importlib.metadata
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -63,6 +65,23 @@ def poetry_exe(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(venv / "bin" / "poetry")
 
 
+@pytest.fixture(scope="session")
+def poetry_alone_exe(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The same Poetry without monotrail, for monotrail as a project plugin."""
+    version = importlib.metadata.version("poetry")
+    venv = shared_venv(tmp_path_factory, "poetry-alone", [f"poetry=={version}"])
+    return str(venv / "bin" / "poetry")
+
+
+@pytest.fixture(scope="session")
+def monotrail_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """monotrail's wheel, built from this checkout."""
+    out = tmp_path_factory.mktemp("monotrail-wheel")
+    build = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out)]
+    subprocess.run([*build, str(REPO)], check=True, capture_output=True)
+    return next(out.glob("monotrail-*.whl"))
+
+
 @pytest.fixture
 def poetry_env(offline_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     """Poetry with its own empty config, cache and venv folders, credentials for the index."""
@@ -106,7 +125,7 @@ def test_run_locks_with_poetry_and_passes_arguments_through(
         poetry_env,
     )
     assert proc.stdout.strip() == "alpha-cli beta-2 -x -v -q -k name", proc.stderr
-    # Poetry answers -V and -h before any plugin runs: after `--` they are the program's.
+    # A `--` before the program is allowed too (and needed for a -C naming no directory).
     proc = run([poetry_exe, "monotrail", "run", "--", "python", "-V"], plugged, poetry_env)
     assert proc.stdout.startswith("Python 3."), proc.stdout + proc.stderr
     # No virtualenv anywhere: not in Poetry's venv folder, not in the project.
@@ -114,6 +133,37 @@ def test_run_locks_with_poetry_and_passes_arguments_through(
         (tmp_path / "poetry-venvs").iterdir()
     )
     assert not (plugged / ".venv").exists()
+
+
+ARGV = "import os, sys; print(os.path.basename(os.getcwd()), *sys.argv[1:])"
+
+
+def test_poetrys_global_options_after_the_program_are_the_programs(
+    poetry_exe: str, plugged: Path, poetry_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Poetry reads -h, -V, -C, -P, -q... anywhere, before plugins load; as with `poetry run`,
+    after `python` or `command NAME` they belong to the program."""
+    (plugged / "sub").mkdir()
+    words = ["-h", "-V", "-x", "-k", "name", "-C", "sub", "-P", ".", "-q", "-n", "--no-cache"]
+    proc = run([poetry_exe, "monotrail", "run", "python", "-c", ARGV, *words], plugged, poetry_env)
+    assert proc.stdout.split() == ["plugged", *words], proc.stdout + proc.stderr
+    proc = run([poetry_exe, "monotrail", "run", "python", "-V"], plugged, poetry_env)
+    assert proc.stdout.startswith("Python 3."), proc.stdout + proc.stderr
+    proc = run(
+        [poetry_exe, "monotrail", "run", "command", "alpha-cli", "--help"], plugged, poetry_env
+    )
+    assert proc.stdout.strip() == "alpha-cli beta-2 --help", proc.stdout + proc.stderr
+    # Poetry's options before the program still count: -C (also a second one for the
+    # program), -v (monotrail's debug lines), -h for `monotrail run` itself.
+    proc = run(
+        [poetry_exe, "-C", "plugged", "monotrail", "run", "-v", "python", "-c", ARGV, "-C", "/"],
+        tmp_path,
+        poetry_env,
+    )
+    assert proc.stdout.split() == ["plugged", "-C", "/"], proc.stdout + proc.stderr
+    assert "monotrail DEBUG" in proc.stderr
+    proc = run([poetry_exe, "monotrail", "run", "-h"], plugged, poetry_env)
+    assert "python ARGS... | command NAME ARGS..." in proc.stdout, proc.stdout + proc.stderr
 
 
 def test_groups_extras_and_a_stale_lock(
@@ -159,3 +209,48 @@ def test_groups_extras_and_a_stale_lock(
         ),
         "unknown extra nope",
     )
+
+
+PROJECT_PLUGIN = """
+[tool.poetry.requires-plugins]
+monotrail = ">=0.1"
+
+# Poetry installs a project plugin with all of Poetry's own packages pinned, so its solver
+# looks them up too. Through the simple index: this machine's PyPI mirror answers PyPI's
+# per-version JSON API (Poetry's default PyPI source) with 404.
+[[tool.poetry.source]]
+name = "pypi-simple"
+url = "https://pypi.org/simple/"
+priority = "supplemental"
+"""
+
+
+def test_as_a_project_plugin(
+    poetry_alone_exe: str,
+    monotrail_wheel: Path,
+    index: IndexServer,
+    plugged: Path,
+    poetry_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """`[tool.poetry.requires-plugins]`: Poetry installs monotrail into the project's
+    .poetry/plugins (only `poetry install` does that) and loads it from there."""
+    (index.root / monotrail_wheel.name).write_bytes(monotrail_wheel.read_bytes())
+    pyproject = plugged / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + PROJECT_PLUGIN)
+    command = [poetry_alone_exe, "monotrail", "run", "python", "dists.py", "-V", "-x"]
+    proc = run(command[:-2], plugged, poetry_env)  # (Poetry would answer -V itself)
+    assert "command monotrail does not exist" in proc.stderr, proc.stdout + proc.stderr
+    # The plugins only, without a virtualenv: a dry run that may not create one.
+    install = [poetry_alone_exe, "install", "--dry-run"]
+    proc = run(install, plugged, {**poetry_env, "POETRY_VIRTUALENVS_CREATE": "false"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Installing monotrail (0.1.0)" in proc.stdout
+    assert (plugged / ".poetry" / "plugins" / "poetry_monotrail" / "plugin.py").is_file()
+    assert not (tmp_path / "poetry-venvs").exists()
+    proc = run(command, plugged, poetry_env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["alpha", "beta", "withpth", "|", "-V", "-x"], proc.stderr
+    # Found through -C from elsewhere too.
+    proc = run([poetry_alone_exe, "-C", "plugged", *command[1:]], tmp_path, poetry_env)
+    assert proc.stdout.split() == ["alpha", "beta", "withpth", "|", "-V", "-x"], proc.stderr
