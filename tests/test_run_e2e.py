@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import assert_one_line_error, monotrail_exe, run
+from support.importtime import heavy_imports
 from support.index_server import IndexServer
 
 REQUIREMENTS = "alpha\nnsa-one\nnsa-two\nwithpth\ndataful==1.0\n"
@@ -164,6 +165,20 @@ def test_install_reports_added_then_reused(
     proc = run([exe, "install"], other, offline_env)
     assert proc.returncode == 0, proc.stderr
     assert "0 added, 2 already in the store" in proc.stdout
+    # Again: the environment exists, so install says so without the slow path (no cleo).
+    proc = run([sys.executable, "-X", "importtime", exe, "install"], other, offline_env)
+    assert proc.returncode == 0, proc.stderr
+    assert "0 added, 2 already in the store" in proc.stdout
+    assert "up to date" in proc.stdout
+    assert heavy_imports(proc.stderr) == []
+    # A record made without bytecode is not up to date for a plain install.
+    third = project.parent / "third"
+    third.mkdir()
+    (third / "requirements.txt").write_text("alpha==1.0\n")
+    assert run([exe, "install", "--no-compile"], third, offline_env).returncode == 0
+    proc = run([exe, "install"], third, offline_env)
+    assert "up to date" not in proc.stdout and "0 added, 2 already" in proc.stdout
+    assert "up to date" in run([exe, "install"], third, offline_env).stdout
 
 
 def test_user_errors_are_one_line(

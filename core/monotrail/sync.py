@@ -196,6 +196,8 @@ def prepare(
             "inputs": {str(p): _sha256(p) for p in project.inputs},
             "extras": sorted(set(extras)),
             "groups": sorted(set(groups)),
+            # `install` is a no-op only for a record made with bytecode (cli.main).
+            "bytecode": compile_bytecode,
         }
         # Until the record is written nothing references the new entries: gc must wait.
         with store_locks.store_shared():

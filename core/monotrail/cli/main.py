@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv and argv[0] == "run":
             return run(argv[1:])
+        if argv and argv[0] == "install" and install_is_noop(argv[1:]):
+            return 0
         if argv and argv[0] in ("ppipx", "from-git"):
             from monotrail.cli import tool_commands
 
@@ -129,6 +131,36 @@ def run(argv: list[str]) -> int:
             )
         exec_command(record, args.command, args.args)
     return 0  # not reached: exec replaced the process
+
+
+def install_is_noop(argv: list[str]) -> bool:
+    """``install`` whose environment record is valid: say so without cleo or the slow path.
+
+    Only for the options ``run`` shares (others, and anything unusual, go to cleo).
+    """
+    from monotrail.cli import run_args
+    from monotrail.launch import env_key, load_valid_record
+    from monotrail.project import discover
+
+    if any(word in ("-h", "--help", "-v", "--verbose", "--no-compile", "python") for word in argv):
+        return False
+    try:
+        args = run_args.parse([*argv, "python"])
+    except MonotrailError:
+        return False
+    if len(args.python) > 1:
+        return False
+    project = discover(explicit=args.project)
+    executable = _target_executable(args.python[0] if args.python else None, project)
+    record = load_valid_record(env_key(project, executable, args.extras, args.groups))
+    if record is None or record.get("bytecode") is not True:
+        return False
+    count = len(record.get("packages", []))  # type: ignore[arg-type]
+    print(
+        f"0 added, {count} already in the store ({count} packages for Python "
+        f"{record.get('python_version')}): the environment is up to date"
+    )
+    return True
 
 
 def _target_executable(requested: str | None, project: Project | None = None) -> str:
