@@ -33,22 +33,14 @@ BOOT_SOURCES = {
 
 
 def boot_digest() -> str:
-    """Identifies the bootstrap code by content: names its folder ``boot/<version>-<digest>``."""
+    """Identifies the bootstrap code by content: names its folder ``boot/<version>-<digest>``,
+    and is part of every env key, so that records follow a changed finder (by content, not
+    mtime: reinstalling the same monotrail keeps every environment)."""
     contents = []
     for name in sorted(BOOT_SOURCES):
         with open(BOOT_SOURCES[name], "rb") as handle:
             contents.append(handle.read())
     return fingerprint.digest(*contents, size=8)
-
-
-def _boot_stamp() -> str:
-    """Size and mtime of the bootstrap sources: a changed finder gives new env keys (whose
-    records then point at the new boot folder) without reading the files on every run."""
-    stamps = []
-    for name in sorted(BOOT_SOURCES):
-        stat = os.stat(BOOT_SOURCES[name])
-        stamps.append(f"{stat.st_size}:{stat.st_mtime_ns}")
-    return ",".join(stamps)
 
 
 def env_key(
@@ -62,7 +54,7 @@ def env_key(
     stat = os.stat(interpreter_exe)
     parts = [
         f"format={ENV_FORMAT}",
-        f"monotrail={__version__}|{_boot_stamp()}",
+        f"monotrail={__version__}|{boot_digest()}",
         f"interpreter={interpreter_exe}|{stat.st_size}|{stat.st_mtime_ns}",
         f"extras={','.join(sorted(set(extras)))}",
         f"groups={','.join(sorted(set(groups)))}",
