@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import statistics
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,10 +23,16 @@ class Contender:
     env: dict[str, str] | None = None
     cwd: str | None = None
     times: list[float] = field(default_factory=list)
+    #: Peak resident set size of each run in KiB (the command's process and what it waited for).
+    rss: list[int] = field(default_factory=list)
 
     @property
     def median(self) -> float:
         return statistics.median(self.times)
+
+    @property
+    def peak_rss_mib(self) -> float:
+        return max(self.rss) / 1024 if self.rss else 0.0
 
 
 @dataclass
@@ -44,16 +51,24 @@ def run_once(contender: Contender) -> float:
     if contender.prepare:
         contender.prepare()
     env = dict(os.environ, **(contender.env or {}))
-    started = time.perf_counter()
-    proc = subprocess.run(
-        contender.command, env=env, cwd=contender.cwd, capture_output=True, text=True
-    )
-    elapsed = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise RuntimeError(
-            f"{contender.label}: exit {proc.returncode}: {' '.join(contender.command)}\n"
-            f"{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            contender.command, env=env, cwd=contender.cwd, stdout=out, stderr=err
         )
+        # wait4, not wait: its rusage gives the peak RSS of this run.
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            out.seek(0)
+            err.seek(0)
+            raise RuntimeError(
+                f"{contender.label}: exit {proc.returncode}: {' '.join(contender.command)}\n"
+                f"{out.read()[-2000:].decode(errors='replace')}\n"
+                f"{err.read()[-2000:].decode(errors='replace')}"
+            )
+    contender.rss.append(usage.ru_maxrss)
     return elapsed
 
 
@@ -82,15 +97,18 @@ def markdown(comparisons: list[Comparison], header: str) -> str:
     lines = [
         header,
         "",
-        "| workload | contender | median | ratio to monotrail |",
-        "|---|---|---:|---:|",
+        "| workload | contender | median | ratio to monotrail | peak RSS |",
+        "|---|---|---:|---:|---:|",
     ]
     for comparison in comparisons:
-        for label, median, ratio in comparison.rows():
+        for contender, (label, median, ratio) in zip(
+            comparison.contenders, comparison.rows(), strict=True
+        ):
             shown = f"{median * 1000:.0f} ms" if median < 10 else f"{median:.2f} s"
-            lines.append(f"| {comparison.workload} | {label} | {shown} | {ratio:.2f} |")
+            rss = f"{contender.peak_rss_mib:.0f} MiB"
+            lines.append(f"| {comparison.workload} | {label} | {shown} | {ratio:.2f} | {rss} |")
         if comparison.note:
-            lines.append(f"| | _{comparison.note}_ | | |")
+            lines.append(f"| | _{comparison.note}_ | | | |")
     return "\n".join(lines) + "\n"
 
 

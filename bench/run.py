@@ -95,9 +95,15 @@ def workload_plotly(runs: int) -> list[Comparison]:
     venv = WORK / "plotly-venv"
     python = str(venv / "bin" / "python")
     uv_cache = WORK / "uv-cache-plotly"
+    home = WORK / "plotly-home"
+    env = monotrail_env(home)
 
     def reset() -> None:
         fresh_venv(venv)
+
+    def reset_and_empty_store() -> None:
+        fresh_venv(venv)
+        clear_store(home)
 
     results = []
     for compile_ in (False, True):
@@ -120,7 +126,8 @@ def workload_plotly(runs: int) -> list[Comparison]:
             compare(
                 f"plotly into a venv{' + bytecode' if compile_ else ''}",
                 [
-                    Contender("monotrail venv-install", [*mt, wheel], reset),
+                    Contender("monotrail venv-install", [*mt, wheel], reset_and_empty_store, env),
+                    Contender("monotrail venv-install, in store", [*mt, wheel], reset, env),
                     Contender("pip install --no-deps", [*pip, wheel], reset),
                     Contender(
                         "uv pip install --no-cache",
@@ -131,6 +138,8 @@ def workload_plotly(runs: int) -> list[Comparison]:
                 ],
                 "monotrail venv-install",
                 runs,
+                note="monotrail venv-install: the store is emptied before each run (unpack, then"
+                " link); 'in store': it already holds plotly (link only)",
             )
         )
     return results
@@ -285,7 +294,61 @@ def workload_warm(runs: int) -> list[Comparison]:
         "-c",
         "pass",
     ]
+    noop_venv = work / "noop-venv"
+    noop_python = str(noop_venv / "bin" / "python")
+    if not noop_venv.exists():
+        fresh_venv(noop_venv)
+        sh(BIN / "uv", "pip", "install", "-q", "--python", noop_python, "-r", requirements,
+           env={**os.environ, "UV_CACHE_DIR": str(uv_cache)})  # fmt: skip
+    installed = [
+        str(BIN / "monotrail"),
+        "install",
+        "-p",
+        base_python(),
+        "--project",
+        str(work / "project"),
+        "-Etqdm_feature",
+    ]
+    noop = compare(
+        "no-op: everything already installed",
+        [
+            Contender("monotrail install", installed, None, env),
+            Contender(
+                "uv pip install -r",
+                [
+                    str(BIN / "uv"),
+                    "pip",
+                    "install",
+                    "-q",
+                    "--python",
+                    noop_python,
+                    "-r",
+                    str(requirements),
+                ],
+                None,
+                {"UV_CACHE_DIR": str(uv_cache)},
+            ),  # fmt: skip
+            Contender(
+                "pip install -r",
+                [
+                    noop_python,
+                    "-m",
+                    "pip",
+                    "install",
+                    "-q",
+                    "--no-index",
+                    "--find-links",
+                    str(work / "downloads"),
+                    "-r",
+                    str(requirements),
+                ],
+            ),  # fmt: skip
+        ],
+        "monotrail install",
+        runs,
+    )
     return [
+        noop,
         compare(
             "warm: new project, all versions cached",
             [
@@ -300,7 +363,7 @@ def workload_warm(runs: int) -> list[Comparison]:
             "monotrail run (new env, no resolve)",
             runs,
             note="monotrail: a new locked project; uv: a new venv from its warm cache",
-        )
+        ),
     ]
 
 
@@ -370,34 +433,30 @@ def workload_scale(runs: int) -> list[Comparison]:
     env = monotrail_env(home)
     code = (
         "import sys; sys.path.insert(0, sys.argv[1])\n"
-        "from support.scale import make_scale_fixtures\n"
+        "from scale_fixtures import make_scale_fixtures\n"
         "make_scale_fixtures(*sys.argv[2:])\n"
     )
-    if not (work / "done").exists():
-        sh(
-            BIN / "python",
-            "-c",
-            code,
-            REPO / "bench",
-            work,
-            base_python(),
-            env={**os.environ, **env},
-        )
-        (work / "done").touch()
+    sh(BIN / "python", "-c", code, REPO / "bench", work, base_python(), env={**os.environ, **env})
     small = work / "small-project"
     large = work / "large-project"
+    venv = work / "venv"
+    if not venv.exists():
+        fresh_venv(venv)
+    tiny = monotrail_env(work / "tiny-store-home")
     mt = [str(BIN / "monotrail"), "run", "-p", base_python(), "python", "-c", "import pkg0000"]
     return [
         compare(
-            "scale: 10,000 store entries / 300-package lock",
+            "scale: store size, lock size",
             [
                 Contender("monotrail run, 1-package lock", mt, None, env, str(small)),
+                Contender("same, in a store of 1 entry", mt, None, tiny, str(small)),
                 Contender("monotrail run, 300-package lock", mt, None, env, str(large)),
-                Contender("bare python", [base_python(), "-c", "pass"]),
+                Contender("bare python (venv) -c pass", [str(venv / "bin/python"), "-c", "pass"]),
             ],
             "monotrail run, 1-package lock",
             runs,
             warmup=2,
+            note="the store holds 10,200 entries unless said otherwise",
         )
     ]
 
