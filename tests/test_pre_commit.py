@@ -59,6 +59,7 @@ SOURCES = (
     "README.md",
     ".pre-commit-hooks.yaml",
     "core",
+    "scripts",
     "poetry_monotrail",
     "pip_monotrail",
 )
