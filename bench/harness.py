@@ -112,23 +112,44 @@ def markdown(comparisons: list[Comparison], header: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def chart(comparisons: list[Comparison], path: str) -> None:
-    try:
-        import matplotlib
+def rows_data(comparisons: list[Comparison]) -> list[dict[str, object]]:
+    """The medians as plain data (bench/results/NAME.json), from which charts are drawn."""
+    return [
+        {"workload": c.workload, "contender": label, "median_s": median, "ratio": ratio}
+        for c in comparisons
+        for label, median, ratio in c.rows()
+    ]
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return
-    figure, axes = plt.subplots(len(comparisons), 1, figsize=(9, 2.2 * len(comparisons)))
-    if len(comparisons) == 1:
+
+def chart(rows: list[dict[str, object]], path: str) -> None:
+    """A PNG with one panel of horizontal bars (median seconds) per workload."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    workloads = list(dict.fromkeys(str(r["workload"]) for r in rows))
+    figure, axes = plt.subplots(len(workloads), 1, figsize=(9, 1.2 + 0.45 * len(rows)))
+    if len(workloads) == 1:
         axes = [axes]
-    for axis, comparison in zip(axes, comparisons, strict=True):
-        rows = comparison.rows()
-        axis.barh([r[0] for r in rows], [r[1] for r in rows], color="#4c72b0")
-        axis.set_title(comparison.workload, fontsize=9)
+    for axis, workload in zip(axes, workloads, strict=True):
+        mine = [r for r in rows if r["workload"] == workload]
+        labels = [str(r["contender"]) for r in mine]
+        values = [float(r["median_s"]) for r in mine]  # type: ignore[arg-type]
+        colors = ["#dd8452" if label.startswith("monotrail") else "#4c72b0" for label in labels]
+        axis.barh(labels, values, color=colors)
+        axis.set_title(workload, fontsize=9)
         axis.set_xlabel("seconds (median)", fontsize=8)
         axis.tick_params(labelsize=7)
         axis.invert_yaxis()
     figure.tight_layout()
     figure.savefig(path, dpi=90)
+
+
+if __name__ == "__main__":
+    # python bench/harness.py RESULTS.json OUT.png: run with an interpreter that has matplotlib
+    # (bench/run.py uses its own venv's).
+    import json
+    import sys
+
+    chart(json.loads(open(sys.argv[1]).read()), sys.argv[2])

@@ -5,7 +5,7 @@
 Workloads: plotly, data-science, django, warm, startup, scale (default: all). The first call
 creates bench/.work/venv with monotrail (this checkout), Poetry and uv from PyPI, and downloads
 every artifact once, so the network is out of the timed part. Results go to
-bench/results/latest.md (and latest.png).
+bench/results/latest.md, .json and .png (``--out NAME``: NAME.md, NAME.json, NAME.png).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harness import Comparison, Contender, chart, compare, markdown  # noqa: E402
+from harness import Comparison, Contender, compare, markdown, rows_data  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 WORK = REPO / "bench" / ".work"
@@ -449,7 +449,7 @@ def workload_scale(runs: int) -> list[Comparison]:
             "scale: store size, lock size",
             [
                 Contender("monotrail run, 1-package lock", mt, None, env, str(small)),
-                Contender("same, in a store of 1 entry", mt, None, tiny, str(small)),
+                Contender("monotrail run, same, store of 1 entry", mt, None, tiny, str(small)),
                 Contender("monotrail run, 300-package lock", mt, None, env, str(large)),
                 Contender("bare python (venv) -c pass", [str(venv / "bin/python"), "-c", "pass"]),
             ],
@@ -481,6 +481,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workloads", nargs="*", choices=[*WORKLOADS, []], default=[])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--out", default="latest", help="name of the result files in bench/results (NAME.md, .png)"
+    )
     args = parser.parse_args()
     chosen = args.workloads or list(WORKLOADS)
     setup()
@@ -500,9 +503,11 @@ def main() -> int:
     )
     out = REPO / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "latest.md").write_text(markdown(comparisons, header))
-    chart(comparisons, str(out / "latest.png"))
-    print((out / "latest.md").read_text())
+    (out / f"{args.out}.md").write_text(markdown(comparisons, header))
+    (out / f"{args.out}.json").write_text(json.dumps(rows_data(comparisons), indent=1))
+    # The chart is drawn by the bench venv's Python, which has matplotlib.
+    sh(BIN / "python", REPO / "bench/harness.py", out / f"{args.out}.json", out / f"{args.out}.png")
+    print((out / f"{args.out}.md").read_text())
     return 0
 
 
