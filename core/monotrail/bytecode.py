@@ -9,8 +9,6 @@ each written atomically by ``py_compile``. A marker file per cache tag says an e
 from __future__ import annotations
 
 import os
-import subprocess
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -47,6 +45,9 @@ def compile_entries(entries: Iterable[Path], interpreter: Interpreter, workers: 
     todo = [entry for entry in entries if not is_compiled(entry, interpreter)]
     if not todo:
         return
+    import subprocess  # not before: a new environment of compiled entries starts no process
+    import tempfile
+
     files: list[str] = []
     for entry in todo:
         for dirpath, dirnames, filenames in os.walk(entry):

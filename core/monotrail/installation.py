@@ -12,20 +12,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from monotrail import (
-    bytecode,
-    download,
-    indexes,
-    paths,
-    sdist_build,
-    store,
-    store_locks,
-    wheel_install,
-)
+# download, indexes and sdist_build are imported where used: a new environment whose
+# packages are all in the store needs none of them (html.parser, tarfile, requests, subprocess).
+from monotrail import bytecode, paths, store, store_locks
 from monotrail.errors import MonotrailError
 from monotrail.interpreter import Interpreter
 from monotrail.lock import Artifact, LockedPackage
 from monotrail.log import logger
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from monotrail.wheel_install import InstalledWheel
 
 ENTRY_INFO = "entry.json"
 
@@ -62,20 +59,38 @@ def wheel_tag(filename: str) -> str:
     return "-".join(parts[-3:])
 
 
+def wheel_tag_ranks(filename: str, priority: dict[str, int]) -> list[int]:
+    """The priorities of the tags a wheel file name declares (empty: unsupported or invalid).
+
+    ``py2.py3-none-any`` is a compressed tag set (PEP 425): each combination is one tag.
+    Splitting the name is what packaging's parse_wheel_filename does for the tags, without its
+    regular expressions and version parsing, which cost a new environment most of its time
+    (locks list every wheel of a release: numpy alone has dozens).
+    """
+    if not filename.endswith(".whl"):
+        return []
+    parts = filename[: -len(".whl")].split("-")
+    if len(parts) not in (5, 6):
+        return []
+    pythons, abis, platforms = parts[-3:]
+    ranks = []
+    for python in pythons.split("."):
+        for abi in abis.split("."):
+            for platform in platforms.split("."):
+                rank = priority.get(f"{python}-{abi}-{platform}")
+                if rank is not None:
+                    ranks.append(rank)
+    return ranks
+
+
 def choose(package: LockedPackage, interpreter: Interpreter) -> Artifact:
     """The best wheel for the target by tag priority, else the sdist."""
-    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
-
-    priority = {tag: i for i, tag in enumerate(interpreter.tags)}
+    priority = interpreter.tag_priority
     best: tuple[int, Artifact] | None = None
     sdists = []
     for artifact in package.artifacts:
         if artifact.is_wheel:
-            try:
-                _, _, _, tags = parse_wheel_filename(artifact.filename)
-            except InvalidWheelFilename:
-                continue
-            rank = min((priority[str(t)] for t in tags if str(t) in priority), default=None)
+            rank = min(wheel_tag_ranks(artifact.filename, priority), default=None)
             if rank is not None and (best is None or rank < best[0]):
                 best = (rank, artifact)
         elif artifact.filename.endswith((".tar.gz", ".zip")):
@@ -96,7 +111,7 @@ def read_entry(path: Path) -> Entry:
     return Entry(path=path, **{k: v for k, v in data.items() if k in known})
 
 
-def _scan_entry(root: Path, unpacked: wheel_install.InstalledWheel) -> dict[str, object]:
+def _scan_entry(root: Path, unpacked: InstalledWheel) -> dict[str, object]:
     top_level: set[str] = set()
     pth = []
     for child in os.scandir(root):
@@ -141,6 +156,8 @@ def unpack_into_store(wheel: Path, name: str, version: str) -> tuple[Path, bool]
     source = str(wheel.relative_to(artifacts)) if wheel.is_relative_to(artifacts) else ""
 
     def fill(tmp: Path) -> None:
+        from monotrail import wheel_install
+
         unpacked = wheel_install.unpack(wheel, tmp)
         info = _scan_entry(tmp, unpacked)
         info["artifact"] = source
@@ -153,6 +170,8 @@ def unpack_into_store(wheel: Path, name: str, version: str) -> tuple[Path, bool]
 
 def _resolve_urls(missing: list[tuple[LockedPackage, Artifact]]) -> dict[Artifact, Artifact]:
     """Ask the indexes for the URLs of artifacts the lock lists only by name and hash."""
+    from monotrail import download, indexes
+
     pages: dict[str, list[Artifact]] = {}
 
     def page(index_url: str, name: str) -> list[Artifact]:
@@ -202,6 +221,8 @@ def _install(
         artifact = choose(package, interpreter)
         wheel = artifact.filename if artifact.is_wheel else None
         if wheel is None and artifact.sha256:
+            from monotrail import sdist_build
+
             built = sdist_build.cached_build(artifact.sha256, interpreter)
             wheel = built.name if built else None
         if wheel is not None:
@@ -214,6 +235,8 @@ def _install(
         to_fetch.append((package, artifact))
 
     if to_fetch:
+        from monotrail import download, sdist_build
+
         unknown = [(p, a) for p, a in to_fetch if not a.url and download.cached_path(a) is None]
         urls = _resolve_urls(unknown) if unknown else {}
         fetch_list = [(p, urls.get(a, a)) for p, a in to_fetch]
@@ -235,6 +258,8 @@ def _install(
     for package in to_build:
         assert package.source_dir is not None
         import tempfile
+
+        from monotrail import download, sdist_build
 
         with tempfile.TemporaryDirectory(dir=paths.tmp_dir()) as out:
             wheel_path = sdist_build.build_tree(

@@ -6,14 +6,13 @@ once (a short script run inside it) and cached in the store keyed by its path, s
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import subprocess
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
-from monotrail import paths
+from monotrail import fingerprint, paths
 from monotrail.errors import MonotrailError
 from monotrail.launch import base_interpreter  # noqa: F401 - re-exported
 
@@ -85,6 +84,11 @@ class Interpreter:
     def full_version(self) -> str:
         return ".".join(map(str, self.version))
 
+    @cached_property
+    def tag_priority(self) -> dict[str, int]:
+        """Each supported tag (``cp311-cp311-manylinux_2_17_x86_64``) and its rank, 0 best."""
+        return {tag: rank for rank, tag in enumerate(self.tags)}
+
     def fingerprint(self) -> str:
         """Identifies this interpreter build in cache keys (path and version)."""
         return f"{self.executable}|{self.full_version}|{self.cache_tag}"
@@ -93,7 +97,7 @@ class Interpreter:
 def _facts_cache_file(executable: str) -> Path:
     stat = os.stat(executable)
     key = f"{_FACTS_FORMAT}|{executable}|{stat.st_size}|{stat.st_mtime_ns}"
-    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+    digest = fingerprint.digest(key.encode(), size=12)
     return paths.interpreters_dir() / "facts" / f"{digest}.json"
 
 
@@ -129,6 +133,8 @@ def query(executable: str | os.PathLike[str]) -> Interpreter:
 
 
 def _ask(exe: str) -> dict[str, object]:
+    import subprocess  # only when the facts are not cached yet
+
     try:
         proc = subprocess.run(
             [exe, "-I", "-S", "-c", _QUERY_SCRIPT], capture_output=True, text=True, timeout=60

@@ -6,7 +6,6 @@ command, the Poetry plugin, pip-monotrail) call these functions instead of repea
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -45,6 +44,8 @@ def requirement_file_includes(path: Path, seen: set[Path] | None = None) -> dict
             continue
         seen.add(included)
         try:
+            import hashlib
+
             found[str(included)] = hashlib.sha256(included.read_bytes()).hexdigest()
         except OSError:
             raise MonotrailError(f"{path}: included file {match.group(1)} does not exist") from None
@@ -120,14 +121,14 @@ def resolve(
 ) -> list[LockedPackage]:
     """The packages the target needs, resolving only when no valid lock exists."""
     if project.kind == POETRY:
-        from monotrail import indexes
-        from monotrail.locks import poetry_lock
-        from monotrail.resolve import poetry_resolver
-
         selection = _selection_key(project, interpreter, extras, groups)
         remembered = load_resolution(selection)
         if remembered is not None:
             return remembered
+        from monotrail import indexes
+        from monotrail.locks import poetry_lock
+        from monotrail.resolve import poetry_resolver
+
         lock_path = project.root / "poetry.lock"
         if lock_path.is_file():
             # A lock that exists but does not parse is the user's to fix, not ours to overwrite.
@@ -210,6 +211,8 @@ def prepare(
 
 
 def _sha256(path: Path) -> str:
+    import hashlib
+
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
