@@ -261,6 +261,9 @@ def workload_warm(runs: int) -> list[Comparison]:
     )
     fresh_root = work / "fresh-projects"
     shutil.rmtree(fresh_root, ignore_errors=True)
+    # The env records of earlier runs' fresh projects are dead now that their folders are gone;
+    # gc drops them (and new folders get new names: a reused path would hit its old record).
+    sh(BIN / "monotrail", "store", "gc", env={**os.environ, **env})
     venv = work / "warm-venv"
     python = str(venv / "bin" / "python")
     counter = iter(range(10**6))
@@ -268,7 +271,7 @@ def workload_warm(runs: int) -> list[Comparison]:
     def new_project() -> None:
         # A locked project monotrail has never seen (a new folder: a new env key), whose
         # versions are all in the store: no resolution, no download, no unpacking.
-        fresh = fresh_root / f"p{next(counter)}"
+        fresh = fresh_root / f"p{os.getpid()}-{time.time_ns()}-{next(counter)}"
         fresh.mkdir(parents=True)
         for name in ("pyproject.toml", "poetry.lock"):
             shutil.copy(work / "project" / name, fresh / name)
