@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import assert_one_line_error, monotrail_exe, run
+from monotrail import wheel_install
 from support.index_server import IndexServer, pip_env
 from support.many_wheels import write_pylock_project
 from support.wheels import build_wheel, record_hash
@@ -94,6 +95,26 @@ def zip_bomb_understated(root: Path) -> str:
     return wheel.name
 
 
+def _many(count: int = 2000) -> dict[str, str | bytes]:
+    """Enough files for wheel_install's helper process, which writes every other one (the
+    second file, ``pkg/m0000.py``, is the helper's)."""
+    assert count >= wheel_install.HELPER_MIN_FILES
+    return {f"pkg/m{i:04d}.py": f"N = {i}\n" for i in range(count)}
+
+
+def lying_record_large(root: Path) -> str:
+    fake = record_hash(b"N = -1\n")
+    build_wheel(root, "bigliar", "1.0", {**GOOD, **_many()}, record_override={"pkg/m0000.py": fake})
+    return "bigliar-1.0-py3-none-any.whl"
+
+
+def zip_bomb_understated_large(root: Path) -> str:
+    files = {**GOOD, "pkg/zeros.bin": b"\0" * (32 << 20), **_many()}  # zeros.bin: the helper's
+    wheel = build_wheel(root, "bigsneaky", "1.0", files)
+    _understate_size(wheel, "pkg/zeros.bin", 10)
+    return wheel.name
+
+
 CASES: dict[str, tuple[Callable[[Path], str], tuple[str, ...], dict[str, str]]] = {
     "dotdot": (dotdot, ("refused", "'../escape_dotdot.py' points outside the entry"), {}),
     "nested-dotdot": (nested_dotdot, ("refused", "points outside the entry"), {}),
@@ -108,6 +129,13 @@ CASES: dict[str, tuple[Callable[[Path], str], tuple[str, ...], dict[str, str]]] 
     ),
     "zip-bomb-declared": (zip_bomb_declared, ("refused", "unpacks to more than"), {}),
     "zip-bomb-understated": (zip_bomb_understated, ("not a valid wheel",), {}),
+    # The same checks when a second process writes half of the files.
+    "lying-record-large": (
+        lying_record_large,
+        ("refused", "pkg/m0000.py does not match its hash"),
+        {},
+    ),
+    "zip-bomb-understated-large": (zip_bomb_understated_large, ("not a valid wheel",), {}),
 }
 
 

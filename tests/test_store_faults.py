@@ -407,10 +407,13 @@ def small_disk(
             subprocess.run(["umount", "-l", str(path)], check=False)
 
 
-def test_full_disk_leaves_no_partial_entry(index: IndexServer, tmp_path: Path) -> None:
-    build_wheel(
-        index.root, "bulky", "1.0", {"bulky/__init__.py": "", "bulky/blob.bin": b"\0" * (8 << 20)}
-    )
+@pytest.mark.parametrize("shape", ["one-big-file", "many-files"])
+def test_full_disk_leaves_no_partial_entry(shape: str, index: IndexServer, tmp_path: Path) -> None:
+    if shape == "one-big-file":
+        files: dict[str, str | bytes] = {"bulky/blob.bin": b"\0" * (8 << 20)}
+    else:  # enough files for wheel_install's helper process: it meets the full disk too
+        files = {f"bulky/f{i:04d}.bin": bytes([i % 251]) * 4096 for i in range(2000)}
+    build_wheel(index.root, "bulky", "1.0", {"bulky/__init__.py": "", **files})
     wheels = [
         "alpha-1.0-py3-none-any.whl",
         "beta-2.0-py3-none-any.whl",
@@ -441,7 +444,8 @@ def test_full_disk_leaves_no_partial_entry(index: IndexServer, tmp_path: Path) -
         grow()
         proc = install()
         assert proc.returncode == 0, proc.stderr
-        assert (home / "store" / "bulky" / "1.0" / "py3-none-any" / "bulky" / "blob.bin").is_file()
+        entry = home / "store" / "bulky" / "1.0" / "py3-none-any"
+        assert all((entry / name).is_file() for name in files)
         assert problems(home) == []
 
 

@@ -6,26 +6,35 @@ to ``bin/`` (as with ``pip install --target``), the other ``.data`` parts below
 are not written into the entry, because they name an interpreter: environments generate them.
 
 Checks, before anything becomes visible: member names (absolute, ``..``, links) and declared
-sizes, and every file's hash against the wheel's RECORD while it is written (one pass).
+sizes, and every file's hash against the wheel's RECORD while it is written (one pass). In a wheel
+of thousands of files, a helper process writes every other plain file (entry_files.py).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 import stat
+import sys
 import warnings
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from monotrail import paths, store
+from monotrail import entry_files, paths, store
 from monotrail.errors import MonotrailError
+from monotrail.log import logger
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from installer.utils import Scheme
 
 #: Upper bound for the unpacked size of one wheel; a larger one is refused as a likely zip bomb.
 MAX_UNPACKED_BYTES = int(os.environ.get("MONOTRAIL_MAX_UNPACKED_BYTES", str(16 * 1024**3)))
+
+#: From this many files on, a second process writes half of a wheel's files (see _Helper).
+HELPER_MIN_FILES = 1500
 
 
 @dataclass
@@ -75,6 +84,7 @@ def unpack(wheel: Path, root: Path) -> InstalledWheel:
     }
     written: dict[str, str] = {}
     made_dirs: set[str] = set()
+    helper: _Helper | None = None
 
     class EntrySource(WheelFile):  # type: ignore[misc]
         """The wheel with its entry points hidden from install(): we record, not write, them."""
@@ -94,14 +104,33 @@ def unpack(wheel: Path, root: Path) -> InstalledWheel:
         def write_file(  # type: ignore[override]
             self, scheme: str, path: str, stream: BinaryIO, is_executable: bool
         ) -> RecordEntry:
+            if helper is not None and scheme == helper.scheme and path in helper.members:
+                return RecordEntry(os.fspath(path), None, None)  # its hash comes in finalize
             # Scripts keep their ``#!python`` line; environments rewrite it for their interpreter.
             content = stream.read()
-            digest = base64.urlsafe_b64encode(hashlib.sha256(content).digest())
-            value = digest.decode("ascii").rstrip("=")
+            value = entry_files.record_digest(content)
             target = os.path.join(scheme_dirs[scheme], os.fspath(path))
-            _write_new_file(target, content, is_executable, made_dirs)
+            entry_files.write_new_file(target, content, is_executable, made_dirs)
             written[target] = value
             return RecordEntry(os.fspath(path), Hash("sha256", value), len(content))
+
+        def finalize_installation(  # type: ignore[override]
+            self,
+            scheme: Scheme,
+            record_file_path: str,
+            records: Iterable[tuple[Scheme, RecordEntry]],
+        ) -> None:
+            if helper is not None:
+                done = helper.wait()
+                for member, (value, _size) in done.items():
+                    written[os.path.join(scheme_dirs[helper.scheme], member)] = value
+                records = [
+                    (s, RecordEntry(r.path, Hash("sha256", done[r.path][0]), done[r.path][1]))
+                    if s == helper.scheme and r.hash_ is None and r.path in done
+                    else (s, r)
+                    for s, r in records
+                ]
+            super().finalize_installation(scheme, record_file_path, records)
 
     destination = EntryDestination(scheme_dirs, interpreter="python", script_kind="posix")
     try:
@@ -117,6 +146,9 @@ def unpack(wheel: Path, root: Path) -> InstalledWheel:
                     scripts = result.console_scripts if section == "console" else result.gui_scripts
                     scripts[ep_name] = f"{module}:{attr}"
             root_scheme = _core._process_WHEEL_file(source)
+            shared = _helper_share(archive, source)
+            if shared:
+                helper = _Helper(wheel, scheme_dirs[root_scheme], root_scheme, shared)
             expected: dict[str, str] = {}
             for path, hash_text, _size in parse_record_file(
                 source.read_dist_info("RECORD").splitlines()
@@ -136,9 +168,14 @@ def unpack(wheel: Path, root: Path) -> InstalledWheel:
     except MonotrailError:
         raise
     except (InstallerError, ValueError, KeyError, zipfile.BadZipFile, OSError) as err:
+        if isinstance(err, _HelperOSError) and err.errno in store.WRITE_ERRNOS:
+            raise OSError(err.errno, f"{wheel.name}: {err.strerror}") from None
         if isinstance(err, OSError) and err.errno in store.WRITE_ERRNOS:
             raise  # the disk, not the wheel: the store reports it
         raise MonotrailError(f"{wheel.name}: not a valid wheel: {_one_line(err)}") from None
+    finally:
+        if helper is not None:
+            helper.stop()
     for path, digest in expected.items():
         if written.get(path) != digest:
             relative = os.path.relpath(path, root)
@@ -148,19 +185,87 @@ def unpack(wheel: Path, root: Path) -> InstalledWheel:
     return result
 
 
-def _write_new_file(path: str, content: bytes, executable: bool, made_dirs: set[str]) -> None:
-    """Create ``path`` (never overwrite: a wheel listing a member twice is refused)."""
-    folder = os.path.dirname(path)
-    if folder not in made_dirs:
-        os.makedirs(folder, exist_ok=True)
-        made_dirs.add(folder)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o777 if executable else 0o666)
-    try:
-        view = memoryview(content)
-        while view:
-            view = view[os.write(fd, view) :]
-    finally:
-        os.close(fd)
+def _helper_share(archive: zipfile.ZipFile, source: Any) -> list[str]:
+    """Every other plain member of a large wheel, for the helper process (empty: no helper).
+
+    Plain members go to the entry root under their own name; ``.data`` members, RECORD and
+    ``__pycache__`` stay with installer, which treats them specially.
+    """
+    if (os.cpu_count() or 1) < 2 or not sys.executable:
+        return []
+    names = [info.filename for info in archive.infolist() if not info.filename.endswith("/")]
+    if len(names) < HELPER_MIN_FILES or len(set(names)) != len(names):
+        return []  # a member listed twice is refused by installer's side alone (O_EXCL)
+    record = f"{source.dist_info_dir}/RECORD"
+    data = f"{source.data_dir}/"
+    plain = [
+        n
+        for n in names
+        if n != record
+        and not n.startswith(data)
+        and "__pycache__" not in n.split("/")[:-1]
+        and "\n" not in n  # the helper's listing has one name per line
+    ]
+    return plain[1::2]  # interleaved: big packages are contiguous in the archive
+
+
+class _HelperOSError(OSError):
+    """The helper process met an OSError (a full disk, say): reported like one of ours."""
+
+
+class _Helper:
+    """A second process writing some of a wheel's files while installer writes the others.
+
+    On this kind of machine creating a file costs more than decompressing and hashing it, and
+    the kernel's work runs in parallel across processes (threads contend for the GIL after each
+    call and measured slower). It runs entry_files.py with the interpreter running monotrail.
+    """
+
+    def __init__(self, wheel: Path, root: str, scheme: str, members: list[str]) -> None:
+        import subprocess
+        import tempfile
+
+        self.scheme = scheme
+        self.members = frozenset(members)
+        fd, self._listing = tempfile.mkstemp(suffix=".txt", dir=paths.tmp_dir())
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(members))
+        logger.debug("%s: a helper process writes %d of its files", wheel.name, len(members))
+        script = entry_files.__file__
+        command = [sys.executable, "-I", "-S", script, str(wheel), root, self._listing]
+        self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+
+    def wait(self) -> dict[str, tuple[str, int]]:
+        """Member -> (urlsafe sha256, size) of every file the helper wrote."""
+        assert self._proc is not None
+        out, err = self._proc.communicate()
+        code = self._proc.returncode
+        self._proc = None
+        os.unlink(self._listing)
+        if code != 0:
+            errno_text, _, message = (
+                err.decode(errors="replace").strip().rpartition("\n")[2].partition("\t")
+            )
+            if code == 3:
+                raise _HelperOSError(int(errno_text or 0), message)
+            raise ValueError(message or f"unpacking helper exited with {code}")
+        done: dict[str, tuple[str, int]] = {}
+        for line in out.decode("utf-8").splitlines():
+            value, size, member = line.split("\t", 2)
+            done[member] = (value, int(size))
+        if set(done) != self.members:
+            raise ValueError("unpacking helper did not write every file it was given")
+        return done
+
+    def stop(self) -> None:
+        """After a failure: the helper must not write into a folder being removed."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
+            os.unlink(self._listing)
 
 
 def _one_line(err: BaseException) -> str:

@@ -113,6 +113,7 @@ def build_wheel(
     raw_members: Sequence[tuple[str, bytes]] | None = None,
     top_level: Sequence[str] | None = None,
     symlinks: Mapping[str, str] | None = None,
+    executables: Sequence[str] = (),
 ) -> Path:
     """Write ``{dist}-{version}-{tag}.whl`` into ``out_dir`` and return its path.
 
@@ -132,6 +133,7 @@ def build_wheel(
     - ``symlinks``: arcname -> target, stored as unix symlink entries
       (``external_attr`` = ``S_IFLNK | 0o777``, content = target), listed in RECORD.
     - ``top_level``: names for an optional ``top_level.txt``.
+    - ``executables``: names in ``files`` stored with mode 0o755.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -144,7 +146,8 @@ def build_wheel(
     # (arcname, bytes, unix mode)
     members: list[tuple[str, bytes, int]] = []
     for arcname, content in files.items():
-        members.append((arcname, _as_bytes(content), stat.S_IFREG | 0o644))
+        mode = 0o755 if arcname in executables else 0o644
+        members.append((arcname, _as_bytes(content), stat.S_IFREG | mode))
     for rel, content in (data_files or {}).items():
         rel = rel.lstrip("/")
         mode = 0o755 if rel.startswith("scripts/") else 0o644

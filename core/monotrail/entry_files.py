@@ -1,0 +1,76 @@
+"""Writing a store entry's files, in monotrail's process and in its unpacking helper.
+
+Stdlib only: besides being imported by wheel_install, this file is run as a script
+(``python -I -S entry_files.py WHEEL ROOT LISTING``) by a helper process that writes some of a
+large wheel's files while installer writes the others (see wheel_install). For each file it
+prints ``<urlsafe sha256><TAB><size><TAB><member>``; exit status 3 means an OSError (a full
+disk: ``errno<TAB>message`` on stderr), 4 anything else (a broken wheel).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import stat
+import sys
+import zipfile
+
+
+def record_digest(content: bytes) -> str:
+    """The hash as RECORD files write it: urlsafe base64 of the sha256, without padding."""
+    return base64.urlsafe_b64encode(hashlib.sha256(content).digest()).decode("ascii").rstrip("=")
+
+
+def write_new_file(path: str, content: bytes, executable: bool, made_dirs: set[str]) -> None:
+    """Create ``path`` (never overwrite: a wheel listing a member twice is refused)."""
+    folder = os.path.dirname(path)
+    if folder not in made_dirs:
+        os.makedirs(folder, exist_ok=True)
+        made_dirs.add(folder)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o777 if executable else 0o666)
+    try:
+        view = memoryview(content)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
+def is_executable(info: zipfile.ZipInfo) -> bool:
+    """Whether a member has an executable bit (as installer and pip decide it)."""
+    mode = info.external_attr >> 16
+    return bool(mode and stat.S_ISREG(mode) and mode & 0o111)
+
+
+def write_members(wheel: str, root: str, names: list[str]) -> list[str]:
+    """Write ``names`` from ``wheel`` below ``root``; one output line per file."""
+    made: set[str] = set()
+    lines = []
+    with zipfile.ZipFile(wheel) as archive:
+        for name in names:
+            info = archive.getinfo(name)
+            content = archive.read(info)
+            write_new_file(os.path.join(root, name), content, is_executable(info), made)
+            lines.append(f"{record_digest(content)}\t{len(content)}\t{name}")
+    return lines
+
+
+def main(argv: list[str]) -> int:
+    wheel, root, listing = argv
+    with open(listing, encoding="utf-8") as handle:
+        names = handle.read().split("\n")
+    try:
+        lines = write_members(wheel, root, names)
+    except OSError as err:
+        sys.stderr.write(f"{err.errno}\t{err}\n")
+        return 3
+    except Exception as err:  # noqa: BLE001 - reported to the parent as "not a valid wheel"
+        sys.stderr.write(f"0\t{type(err).__name__}: {err}\n")
+        return 4
+    sys.stdout.write("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
