@@ -4,7 +4,7 @@ Stdlib only: besides being imported by wheel_install, this file is run as a scri
 (``python -I -S entry_files.py WHEEL ROOT LISTING``) by a helper process that writes some of a
 large wheel's files while installer writes the others (see wheel_install). For each file it
 prints ``<urlsafe sha256><TAB><size><TAB><member>``; exit status 3 means an OSError (a full
-disk: ``errno<TAB>message`` on stderr), 4 anything else (a broken wheel).
+disk: ``errno<TAB>strerror<TAB>filename`` on stderr), 4 anything else (a broken wheel).
 """
 
 from __future__ import annotations
@@ -63,10 +63,10 @@ def main(argv: list[str]) -> int:
     try:
         lines = write_members(wheel, root, names)
     except OSError as err:
-        sys.stderr.write(f"{err.errno}\t{err}\n")
+        sys.stderr.write(f"{err.errno}\t{err.strerror}\t{err.filename or ''}\n")
         return 3
     except Exception as err:  # noqa: BLE001 - reported to the parent as "not a valid wheel"
-        sys.stderr.write(f"0\t{type(err).__name__}: {err}\n")
+        sys.stderr.write(f"0\t{type(err).__name__}: {err}\t\n")
         return 4
     sys.stdout.write("\n".join(lines))
     return 0

@@ -6,6 +6,7 @@ command, the Poetry plugin, pip-monotrail) call these functions instead of repea
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -44,8 +45,6 @@ def requirement_file_includes(path: Path, seen: set[Path] | None = None) -> dict
             continue
         seen.add(included)
         try:
-            import hashlib
-
             found[str(included)] = hashlib.sha256(included.read_bytes()).hexdigest()
         except OSError:
             raise MonotrailError(f"{path}: included file {match.group(1)} does not exist") from None
@@ -211,8 +210,6 @@ def prepare(
 
 
 def _sha256(path: Path) -> str:
-    import hashlib
-
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from monotrail.errors import MonotrailError
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing is not imported at run time (every run pays its imports)
-    from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib

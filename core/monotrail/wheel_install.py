@@ -20,7 +20,7 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from monotrail import entry_files, paths, store
 from monotrail.errors import MonotrailError
@@ -28,6 +28,7 @@ from monotrail.log import logger
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from installer.sources import WheelFile
     from installer.utils import Scheme
 
 #: Upper bound for the unpacked size of one wheel; a larger one is refused as a likely zip bomb.
@@ -168,8 +169,6 @@ def unpack(wheel: Path, root: Path) -> InstalledWheel:
     except MonotrailError:
         raise
     except (InstallerError, ValueError, KeyError, zipfile.BadZipFile, OSError) as err:
-        if isinstance(err, _HelperOSError) and err.errno in store.WRITE_ERRNOS:
-            raise OSError(err.errno, f"{wheel.name}: {err.strerror}") from None
         if isinstance(err, OSError) and err.errno in store.WRITE_ERRNOS:
             raise  # the disk, not the wheel: the store reports it
         raise MonotrailError(f"{wheel.name}: not a valid wheel: {_one_line(err)}") from None
@@ -185,7 +184,7 @@ def unpack(wheel: Path, root: Path) -> InstalledWheel:
     return result
 
 
-def _helper_share(archive: zipfile.ZipFile, source: Any) -> list[str]:
+def _helper_share(archive: zipfile.ZipFile, source: WheelFile) -> list[str]:
     """Every other plain member of a large wheel, for the helper process (empty: no helper).
 
     Plain members go to the entry root under their own name; ``.data`` members, RECORD and
@@ -207,10 +206,6 @@ def _helper_share(archive: zipfile.ZipFile, source: Any) -> list[str]:
         and "\n" not in n  # the helper's listing has one name per line
     ]
     return plain[1::2]  # interleaved: big packages are contiguous in the archive
-
-
-class _HelperOSError(OSError):
-    """The helper process met an OSError (a full disk, say): reported like one of ours."""
 
 
 class _Helper:
@@ -245,11 +240,10 @@ class _Helper:
         self._proc = None
         os.unlink(self._listing)
         if code != 0:
-            errno_text, _, message = (
-                err.decode(errors="replace").strip().rpartition("\n")[2].partition("\t")
-            )
-            if code == 3:
-                raise _HelperOSError(int(errno_text or 0), message)
+            last = err.decode(errors="replace").strip().rpartition("\n")[2]
+            errno_text, message, filename = (last.split("\t") + ["", "", ""])[:3]
+            if code == 3:  # the same OSError as in this process: a full disk is the store's to say
+                raise OSError(int(errno_text or 0), message, filename or None)
             raise ValueError(message or f"unpacking helper exited with {code}")
         done: dict[str, tuple[str, int]] = {}
         for line in out.decode("utf-8").splitlines():

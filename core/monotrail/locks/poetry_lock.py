@@ -10,16 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from monotrail import toml
 from monotrail.errors import MonotrailError
 from monotrail.interpreter import Interpreter
 from monotrail.lock import Artifact, LockedPackage
 from monotrail.store import canonical_name
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing is not imported at run time (every run pays its imports)
-    from typing import Any
 
 
 @dataclass(frozen=True)
