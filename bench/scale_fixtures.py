@@ -12,7 +12,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 
 def make_scale_fixtures(work: str, python: str) -> None:
-    from monotrail import installation
+    from monotrail.store import fill
     from support.wheels import build_wheel  # tests/support: real wheels
 
     root = Path(work).absolute()
@@ -27,7 +27,7 @@ def make_scale_fixtures(work: str, python: str) -> None:
             for version in range(34):
                 files = {f"{name}/__init__.py": f"V = {version}\n"}
                 wheel = build_wheel(wheels, name, f"1.{version}", files)
-                installation.unpack_into_store(wheel, name, f"1.{version}")
+                fill.unpack_into_store(wheel, name, f"1.{version}")
                 wheel.unlink()
         index.mkdir(exist_ok=True)
         for number in range(300):

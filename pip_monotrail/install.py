@@ -17,13 +17,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from monotrail import installation, interpreter, paths, store, store_locks, venv_link
-from monotrail import project as projects
+from monotrail import paths
 from monotrail.errors import MonotrailError
-from monotrail.interpreter import Interpreter
-from monotrail.project import Project
+from monotrail.python import interpreter
+from monotrail.python.interpreter import Interpreter
 from monotrail.resolve import pip_resolver
-from monotrail.store import canonical_name
+from monotrail.store import fill, layout, locks
+from monotrail.store.layout import canonical_name
+from monotrail.targets import project as projects
+from monotrail.targets.project import Project
+from monotrail.venv import link
 
 
 def install(options: argparse.Namespace, pip_args: list[str]) -> int:
@@ -34,11 +37,11 @@ def install(options: argparse.Namespace, pip_args: list[str]) -> int:
         )
     if options.target:
         python = _target_python(options.python)
-        scheme = venv_link.target_scheme(Path(options.target).absolute(), python)
+        scheme = link.target_scheme(Path(options.target).absolute(), python)
         return _into_scheme(options, pip_args, scheme, ignore_installed=True, started=started)
-    venv = venv_link.find_venv(options.python) if options.python else venv_link.active_venv()
+    venv = link.find_venv(options.python) if options.python else link.active_venv()
     if venv is not None:
-        scheme = venv_link.venv_scheme(venv)
+        scheme = link.venv_scheme(venv)
         return _into_scheme(options, pip_args, scheme, ignore_installed=False, started=started)
     return _into_store(options, pip_args, started)
 
@@ -46,9 +49,9 @@ def install(options: argparse.Namespace, pip_args: list[str]) -> int:
 def _target_python(given: str | None) -> str:
     """The interpreter ``--python`` names (a venv's or a plain one), else the active venv's,
     else the one ``monotrail run`` would use."""
-    venv = venv_link.find_venv(given) if given else venv_link.active_venv()
+    venv = link.find_venv(given) if given else link.active_venv()
     if venv is not None:
-        return str(venv_link.venv_python(venv))
+        return str(link.venv_python(venv))
     from monotrail.cli.main import _target_executable
 
     return _target_executable(given)
@@ -83,7 +86,7 @@ def _is_editable(item: dict[str, Any]) -> bool:
 def _into_scheme(
     options: argparse.Namespace,
     pip_args: list[str],
-    scheme: venv_link.Scheme,
+    scheme: link.Scheme,
     ignore_installed: bool,
     started: float,
 ) -> int:
@@ -97,13 +100,13 @@ def _into_scheme(
         return 0
     stored = [i for i in items if not _is_editable(i)]
     packages = pip_resolver.packages_from_report({"install": stored})
-    linked = venv_link.LinkReport()
+    linked = link.LinkReport()
     # Until linked, nothing references the new entries: gc must wait.
-    with store.write_errors(), store_locks.store_shared():
-        filled = installation.install(packages, target, compile_bytecode=not options.no_compile)
-        present = venv_link.installed(scheme)
+    with layout.write_errors(), locks.store_shared():
+        filled = fill.install(packages, target, compile_bytecode=not options.no_compile)
+        present = link.installed(scheme)
         for item, entry in zip(stored, filled.entries, strict=True):
-            venv_link.replace(
+            link.replace(
                 entry,
                 scheme,
                 present,
@@ -121,22 +124,22 @@ def _into_scheme(
 
 
 def _install_editable(
-    item: dict[str, Any], scheme: venv_link.Scheme, target: Interpreter, present: dict[str, Any]
+    item: dict[str, Any], scheme: link.Scheme, target: Interpreter, present: dict[str, Any]
 ) -> None:
     """A PEP 660 editable wheel points at its source tree: it goes into the venv, not the store."""
     from urllib.parse import unquote, urlsplit
 
-    from monotrail import sdist_build
+    from monotrail.fetch import sdist_build
 
     source = Path(unquote(urlsplit(item["download_info"]["url"]).path))
     old = present.pop(canonical_name(item["metadata"]["name"]), None)
     if old is not None:
-        venv_link.remove(old)
+        link.remove(old)
     with tempfile.TemporaryDirectory(dir=paths.tmp_dir()) as out:
         wheel = sdist_build.build_tree(
             source, Path(out), target, label=str(source), distribution="editable"
         )
-        venv_link.install_wheel(
+        link.install_wheel(
             wheel,
             scheme,
             requested=bool(item.get("requested")),
@@ -144,9 +147,7 @@ def _install_editable(
         )
 
 
-def _say_timing(
-    filled: installation.InstallReport, linked: venv_link.LinkReport | None, started: float
-) -> None:
+def _say_timing(filled: fill.InstallReport, linked: link.LinkReport | None, started: float) -> None:
     done = f"{len(filled.added)} added to the store, {len(filled.reused)} reused"
     if linked is not None:
         done += f"; {linked.files} files linked"
@@ -168,10 +169,10 @@ def _requirement_projects(files: list[str]) -> list[Project]:
 
 def _into_store(options: argparse.Namespace, pip_args: list[str], started: float) -> int:
     """No virtualenv: fill the store, record the resolution, never touch site-packages."""
-    from monotrail import sync
     from monotrail.cli.main import _target_executable
-    from monotrail.launch import env_key
-    from monotrail.locks import pylock
+    from monotrail.env import prepare
+    from monotrail.env.launch import env_key
+    from monotrail.lockfile import pylock
 
     if options.lock:
         pylock.check_name(Path(options.lock))
@@ -183,13 +184,13 @@ def _into_store(options: argparse.Namespace, pip_args: list[str], started: float
     if options.dry_run:
         return 0
     packages = pip_resolver.packages_from_report(report)
-    filled = installation.install(packages, target, compile_bytecode=not options.no_compile)
+    filled = fill.install(packages, target, compile_bytecode=not options.no_compile)
     print(
         f"Installed into monotrail's store for {target.executable}: "
         + " ".join(f"{p.name}-{p.version}" for p in packages)
     )
     for project in recorded:
-        sync.save_resolution(env_key(project, target.executable, [], []), packages)
+        prepare.save_resolution(env_key(project, target.executable, [], []), packages)
     if options.lock:
         lock_path = Path(options.lock).absolute()
         pylock.write(lock_path, pylock.from_pip_report(report, target, lock_path.parent))
@@ -197,7 +198,7 @@ def _into_store(options: argparse.Namespace, pip_args: list[str], started: float
         if projects.kind_of(str(lock_path.parent)) == projects.PYLOCK:
             recorded.append(projects.discover(explicit=lock_path.parent))
     for project in recorded:
-        sync.prepare(project, target, [], [], not options.no_compile)
+        prepare.prepare(project, target, [], [], not options.no_compile)
     if recorded:
         where = ", ".join(str(p.root) for p in recorded)
         print(f"Recorded for `monotrail run` (no resolving there): {where}")

@@ -20,7 +20,7 @@ from conftest import assert_one_line_error, monotrail_exe, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from monotrail.errors import MonotrailError
-from monotrail.interpreter import Interpreter
+from monotrail.python.interpreter import Interpreter
 from support.index_server import IndexServer, pip_env
 
 EXAMPLES = settings(
@@ -41,8 +41,8 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def target(workdir: Path) -> Interpreter:
-    from monotrail import interpreter
-    from monotrail.launch import base_interpreter
+    from monotrail.env.launch import base_interpreter
+    from monotrail.python import interpreter
 
     return interpreter.query(base_interpreter())
 
@@ -186,7 +186,7 @@ def test_poetry_reader_on_broken_projects_and_locks(
     lock: dict[str, Any],
     extras: list[str],
 ) -> None:
-    from monotrail.locks import poetry_lock
+    from monotrail.lockfile import poetry_lock
 
     project = workdir / "poetry-project"
     project.mkdir(exist_ok=True)
@@ -203,7 +203,7 @@ def test_poetry_reader_on_broken_projects_and_locks(
 def test_pylock_reader_on_broken_locks(
     workdir: Path, target: Interpreter, lock: dict[str, Any]
 ) -> None:
-    from monotrail.locks import pylock
+    from monotrail.lockfile import pylock
 
     path = workdir / "pylock-project" / "pylock.toml"
     path.parent.mkdir(exist_ok=True)
@@ -231,7 +231,7 @@ script_lines = st.lists(
 @EXAMPLES
 @given(lines=script_lines)
 def test_script_metadata_reader_on_broken_blocks(workdir: Path, lines: list[str]) -> None:
-    from monotrail.locks import script_metadata
+    from monotrail.lockfile import script_metadata
 
     where = str(workdir / "script.py")
 
@@ -246,12 +246,12 @@ def test_script_metadata_reader_on_broken_blocks(workdir: Path, lines: list[str]
 @EXAMPLES
 @given(text=st.text(max_size=120))
 def test_requirement_includes_reader(workdir: Path, text: str) -> None:
-    from monotrail import sync
+    from monotrail.env import prepare
 
     path = workdir / "reqs" / "requirements.txt"
     path.parent.mkdir(exist_ok=True)
     path.write_text(text, encoding="utf-8", errors="surrogateescape")
-    refused_cleanly(lambda: sync.requirement_file_includes(path), path)
+    refused_cleanly(lambda: prepare.requirement_file_includes(path), path)
 
 
 @EXAMPLES

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import assert_one_line_error, monotrail_exe, run
-from monotrail import wheel_install
+from monotrail.store import unpack
 from support.index_server import IndexServer, pip_env
 from support.many_wheels import write_pylock_project
 from support.wheels import build_wheel, record_hash
@@ -98,7 +98,7 @@ def zip_bomb_understated(root: Path) -> str:
 def _many(count: int = 2000) -> dict[str, str | bytes]:
     """Enough files for wheel_install's helper process, which writes every other one (the
     second file, ``pkg/m0000.py``, is the helper's)."""
-    assert count >= wheel_install.HELPER_MIN_FILES
+    assert count >= unpack.HELPER_MIN_FILES
     return {f"pkg/m{i:04d}.py": f"N = {i}\n" for i in range(count)}
 
 

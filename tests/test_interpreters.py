@@ -140,7 +140,7 @@ def test_run_uses_the_choice_and_its_fast_path_starts_nothing(
     proc = run(launcher, project, offline_env)
     assert proc.returncode == 0, proc.stderr
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
-    for slow in ("findpython", "packaging", "monotrail.discovery"):
+    for slow in ("findpython", "packaging", "monotrail.python.discovery"):
         assert not [m for m in imported if m == slow or m.startswith(slow + ".")], slow
     assert f"interpreter {newest} (the newest Python found)" in proc.stderr
 

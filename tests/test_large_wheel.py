@@ -1,5 +1,5 @@
 """A wheel with thousands of files: a second process writes half of them while installer
-writes the rest (wheel_install._Helper). The result must be what pip makes of the same wheel.
+writes the rest (unpack._Helper). The result must be what pip makes of the same wheel.
 
 Hostile large wheels (a lying RECORD, an understated member) are in test_hostile.py; a full disk
 during a large unpack in test_store_faults.py.
@@ -12,8 +12,8 @@ import stat
 from pathlib import Path
 
 from conftest import monotrail_exe, run
-from monotrail import wheel_install
-from monotrail.verify import check_entry
+from monotrail.store import unpack
+from monotrail.store.verify import check_entry
 from support.wheels import build_wheel
 from test_pip_monotrail import comparable, make_venv, record_rows
 
@@ -21,7 +21,7 @@ COUNT = 2000
 
 
 def large_wheel(out: Path) -> Path:
-    assert COUNT >= wheel_install.HELPER_MIN_FILES
+    assert COUNT >= unpack.HELPER_MIN_FILES
     files: dict[str, str | bytes] = {"bigpkg/__init__.py": "def main():\n    print('big main')\n"}
     for part in range(10):
         files[f"bigpkg/s{part}/__init__.py"] = ""

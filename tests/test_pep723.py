@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import BIN, assert_one_line_error, monotrail_exe, run
-from monotrail.script_env import script_path
+from monotrail.targets.script import script_path
 from support.importtime import heavy_imports
 from support.index_server import IndexServer
 

@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from monotrail import interpreter
 from monotrail.errors import MonotrailError
-from monotrail.locks import pylock
+from monotrail.lockfile import pylock
+from monotrail.python import interpreter
 
 LOCK = """\
 lock-version = "1.0"

@@ -204,7 +204,7 @@ def test_gc_waits_for_a_running_install(offline_env: dict[str, str], home: Path)
         [
             sys.executable,
             "-c",
-            "import sys, monotrail.store_locks as s\n"
+            "import sys, monotrail.store.locks as s\n"
             "with s.store_shared():\n"
             "    print('holding', flush=True); sys.stdin.readline()\n",
         ],

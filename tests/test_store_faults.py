@@ -64,7 +64,7 @@ def locked_project(tmp_path_factory: pytest.TempPathFactory, many_index: IndexSe
 
 def problems(home: Path) -> list[str]:
     """What `store verify` reports for the entries of ``home`` (computed in this process)."""
-    from monotrail.verify import check_entry
+    from monotrail.store.verify import check_entry
 
     return [f"{path}: {problem}" for path in entry_dirs(home) if (problem := check_entry(path))]
 

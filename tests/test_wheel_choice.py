@@ -9,9 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from monotrail import installation, interpreter
 from monotrail.errors import MonotrailError
-from monotrail.lock import Artifact, LockedPackage
+from monotrail.lockfile.model import Artifact, LockedPackage
+from monotrail.python import interpreter
+from monotrail.store import fill
 from packaging.utils import parse_wheel_filename
 
 PYTHON_311 = "/root/.pyenv/versions/3.11.7/bin/python3.11"
@@ -38,23 +39,21 @@ def test_most_specific_wheel_wins(cp311: interpreter.Interpreter) -> None:
         f"foo-1.0-cp311-abi3-manylinux_2_17_{machine}.whl",
         "not-a-wheel-name.whl",
     )
-    assert installation.choose(package(*files), cp311).filename == best
+    assert fill.choose(package(*files), cp311).filename == best
 
 
 def test_compressed_tag_set_and_build_tag(cp311: interpreter.Interpreter) -> None:
-    chosen = installation.choose(
+    chosen = fill.choose(
         package("foo-1.0-cp311-cp311-win_amd64.whl", "foo-1.0-1build-py2.py3-none-any.whl"), cp311
     )
     assert chosen.filename == "foo-1.0-1build-py2.py3-none-any.whl"
 
 
 def test_source_archive_when_no_wheel_fits(cp311: interpreter.Interpreter) -> None:
-    chosen = installation.choose(
-        package("foo-1.0-cp311-cp311-win_amd64.whl", "foo-1.0.tar.gz"), cp311
-    )
+    chosen = fill.choose(package("foo-1.0-cp311-cp311-win_amd64.whl", "foo-1.0.tar.gz"), cp311)
     assert chosen.filename == "foo-1.0.tar.gz"
     with pytest.raises(MonotrailError, match="no wheel for this platform"):
-        installation.choose(package("foo-1.0-cp311-cp311-win_amd64.whl"), cp311)
+        fill.choose(package("foo-1.0-cp311-cp311-win_amd64.whl"), cp311)
 
 
 def test_ranks_agree_with_packaging(cp311: interpreter.Interpreter) -> None:
@@ -74,4 +73,4 @@ def test_ranks_agree_with_packaging(cp311: interpreter.Interpreter) -> None:
             for tag in parse_wheel_filename(name)[3]
             if str(tag) in cp311.tag_priority
         )
-        assert sorted(installation.wheel_tag_ranks(name, cp311.tag_priority)) == expected, name
+        assert sorted(fill.wheel_tag_ranks(name, cp311.tag_priority)) == expected, name

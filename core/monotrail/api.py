@@ -4,7 +4,7 @@ git repository, with no virtualenv and nothing installed outside the store.
 ``interactive`` resolves Poetry-style constraints with Poetry's solver for this interpreter, adds
 them to the set of this process (earlier pins are kept where they fit), installs into the store,
 activates them at once (activate.py) and saves the lock (notebook_lock.py). ``from_git`` checks a
-repository out (git_source.py) and activates its environment the same way.
+repository out (git_checkout.py) and activates its environment the same way.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from monotrail import activate, store_locks
+from monotrail.env import activate
 from monotrail.errors import MonotrailError
-from monotrail.lock import LockedPackage
+from monotrail.lockfile.model import LockedPackage
+from monotrail.store import locks
 
 
 class InteractiveError(MonotrailError):
@@ -49,7 +50,9 @@ def interactive(
 
 
 def _interactive(lock: str | os.PathLike[str] | None, packages: dict[str, Any]) -> None:
-    from monotrail import interpreter, log, notebook_lock
+    from monotrail import log
+    from monotrail.lockfile import notebook_lock
+    from monotrail.python import interpreter
 
     log.configure()
     target = interpreter.query(sys.executable)
@@ -76,13 +79,13 @@ def _interactive(lock: str | os.PathLike[str] | None, packages: dict[str, Any]) 
         chosen = poetry_resolver.solve_for_interpreter(requested, target, preferred, label)
     key = _env_key(chosen, target.executable)
     save_to = lock_path or notebook_lock.default_path(key)
-    store_locks.hold_env(key)  # gc keeps this environment while the process lives
+    locks.hold_env(key)  # gc keeps this environment while the process lives
     meta: dict[str, object] = {
         "project": None,
         "tool": f"interactive {save_to}",
         "inputs": {str(save_to): ""},  # a gc root while the lock exists
     }
-    from monotrail import package_env
+    from monotrail.env import package_env
 
     prepared = package_env.prepare(key, chosen, target, meta)
     activate.activate(prepared.record, "interactive")
@@ -110,7 +113,7 @@ def _env_key(packages: list[LockedPackage], executable: str) -> str:
     import hashlib
     import json
 
-    from monotrail import launch
+    from monotrail.env import launch
 
     pins = json.dumps(sorted((p.name, p.version) for p in packages))
     digest = hashlib.sha256(pins.encode()).hexdigest()
@@ -121,13 +124,15 @@ def from_git(url: str, rev: str) -> None:
     """Check out ``url`` at ``rev`` (once, into the store), install what it declares and make
     its own package and its dependencies importable in this interpreter now."""
     try:
-        from monotrail import git_source, interpreter, log
+        from monotrail import log
+        from monotrail.python import interpreter
+        from monotrail.targets import git_checkout
 
         log.configure()
         target = interpreter.query(sys.executable)
-        prepared = git_source.prepare(url, rev, target, target.executable, [], [])
+        prepared = git_checkout.prepare(url, rev, target, target.executable, [], [])
         activate.activate(prepared.record, f"git {url} {rev}")
-        store_locks.hold_env(Path(str(prepared.record["path"])).stem)
+        locks.hold_env(Path(str(prepared.record["path"])).stem)
     except MonotrailError as err:
         raise InteractiveError(str(err)) from None
     head = ", ".join(prepared.record.get("head", []))  # type: ignore[arg-type]

@@ -65,18 +65,20 @@ class InstallCommand(MonotrailCommand):
     ]
 
     def prepare(self) -> tuple[Any, Any]:
-        """The project's environment (``sync.Prepared``) and its interpreter, chosen by the
+        """The project's environment (``prepare.Prepared``) and its interpreter, chosen by the
         options above; export-venv shares this."""
         from pathlib import Path
 
-        from monotrail import interpreter, project, sync
         from monotrail.cli.main import _target_executable
+        from monotrail.env import prepare
+        from monotrail.python import interpreter
+        from monotrail.targets import project
 
         explicit = self.option("project")
         found = project.discover(explicit=Path(explicit) if explicit else None)
         target = interpreter.query(_target_executable(self.option("python"), found))
         extras = [e for value in self.option("extras") for e in value.replace(",", " ").split()]
-        prepared = sync.prepare(
+        prepared = prepare.prepare(
             found, target, extras, list(self.option("group")), not self.option("no-compile")
         )
         return prepared, target

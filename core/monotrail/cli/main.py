@@ -15,7 +15,7 @@ from monotrail.errors import MonotrailError
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds on the fast path
     from monotrail.cli.run_args import RunArgs
-    from monotrail.project import Project
+    from monotrail.targets.project import Project
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +61,7 @@ def _as_python(name: str, args: list[str]) -> int:
     In a project this is ``monotrail run [-p 3.X] python ARGS``, so ``#!/usr/bin/env python3``
     scripts get the project's environment; elsewhere it is the plain interpreter.
     """
-    from monotrail.project import discover
+    from monotrail.targets.project import discover
 
     version = name[len("python") :] if "." in name else None
     try:
@@ -93,8 +93,8 @@ def _report(err: MonotrailError) -> int:
 
 def run(argv: list[str]) -> int:
     from monotrail.cli import run_args
-    from monotrail.launch import env_key, exec_command, exec_python, load_valid_record
-    from monotrail.project import discover
+    from monotrail.env.launch import env_key, exec_command, exec_python, load_valid_record
+    from monotrail.targets.project import discover
 
     args = run_args.parse(argv)
     if args.help:
@@ -103,13 +103,13 @@ def run(argv: list[str]) -> int:
     if args.verbose:
         os.environ["MONOTRAIL_LOG"] = "debug"
     if args.mode == "python" and args.project is None:
-        from monotrail import script_env
+        from monotrail.targets import script
 
-        script = script_env.script_in(args.args)
-        if script is not None:  # a PEP 723 script is its own project
+        inline = script.script_in(args.args)
+        if inline is not None:  # a PEP 723 script is its own project
             from monotrail.cli.tool_commands import run_script
 
-            return run_script(script, args)
+            return run_script(inline, args)
     project = discover(explicit=args.project)
     if len(set(args.python)) > 1:
         return _run_matrix(project, args)
@@ -139,8 +139,8 @@ def install_is_noop(argv: list[str]) -> bool:
     Only for the options ``run`` shares (others, and anything unusual, go to cleo).
     """
     from monotrail.cli import run_args
-    from monotrail.launch import env_key, load_valid_record
-    from monotrail.project import discover
+    from monotrail.env.launch import env_key, load_valid_record
+    from monotrail.targets.project import discover
 
     if any(word in ("-h", "--help", "-v", "--verbose", "--no-compile", "python") for word in argv):
         return False
@@ -167,27 +167,27 @@ def _target_executable(requested: str | None, project: Project | None = None) ->
     """The interpreter to run: ``-p`` (a version or a path), else the project's choice.
 
     Without ``-p`` the project's ``.python-version``, then its ``requires-python`` / Poetry
-    ``python`` constraint, then the newest Python found decide (pythons.py; cached, so this
+    ``python`` constraint, then the newest Python found decide (choice.py; cached, so this
     starts no process on the fast path).
     """
-    from monotrail import pythons
+    from monotrail.python import choice
 
     if project is None:
-        from monotrail.project import discover
+        from monotrail.targets.project import discover
 
         try:
             project = discover()
         except MonotrailError:
             project = None
-    executable, reason = pythons.choose(requested, project.root_dir if project else None)
+    executable, reason = choice.choose(requested, project.root_dir if project else None)
     debug(f"interpreter {executable} ({reason})")
     return executable
 
 
 def _run_matrix(project: Project, args: RunArgs) -> int:
     """Several ``-p``: the program once per version, then a summary table (matrix.py)."""
-    from monotrail import matrix
-    from monotrail.launch import env_key, load_valid_record
+    from monotrail.cli import matrix
+    from monotrail.env.launch import env_key, load_valid_record
 
     def record_for(executable: str) -> dict[str, object]:
         key = env_key(project, executable, args.extras, args.groups)
@@ -205,14 +205,16 @@ def _run_matrix(project: Project, args: RunArgs) -> int:
 
 
 def _prepare(project: object, executable: str, args: object) -> dict[str, object]:
-    from monotrail import interpreter, log, sync
+    from monotrail import log
+    from monotrail.env import prepare
+    from monotrail.python import interpreter
 
     log.configure(getattr(args, "verbose", 0))
     import time
 
     started = time.perf_counter()
     target = interpreter.query(executable)
-    prepared = sync.prepare(project, target, args.extras, args.groups)  # type: ignore[arg-type, attr-defined]
+    prepared = prepare.prepare(project, target, args.extras, args.groups)  # type: ignore[arg-type, attr-defined]
     report = prepared.report
     if report.added:
         # Long installs must not look like a hang when stderr is no terminal (CI logs).

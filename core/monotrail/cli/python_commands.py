@@ -13,12 +13,12 @@ from monotrail.errors import MonotrailError
 
 
 def _version_argument(text: str) -> tuple[int, ...]:
-    from monotrail import pythons
+    from monotrail.python import choice
 
-    version = pythons.parse_request(text)
+    version = choice.parse_request(text)
     if version is None:
         raise MonotrailError(f"{text!r} is not a Python version (expected X.Y or X.Y.Z)")
-    if not pythons.is_supported(version):
+    if not choice.is_supported(version):
         raise MonotrailError(f"Python {text} is not supported (monotrail needs 3.9 or newer)")
     return version
 
@@ -28,7 +28,8 @@ class PythonListCommand(MonotrailCommand):
     description = "List the Pythons on this machine and provisioned ones; mark the project's."
 
     def handle(self) -> int:
-        from monotrail import discovery, project, pythons
+        from monotrail.python import choice, discovery
+        from monotrail.targets import project
 
         found = discovery.survey()
         chosen, note = None, ""
@@ -38,14 +39,14 @@ class PythonListCommand(MonotrailCommand):
             note = "no project here: `run` would use the newest Python found"
         else:
             try:
-                chosen, reason = pythons.choose(None, where.root, allow_provision=False)
+                chosen, reason = choice.choose(None, where.root, allow_provision=False)
                 note = f"the project in {where.root} uses the one marked * ({reason})"
             except MonotrailError as err:
                 note = f"the project in {where.root}: {err}"
         rows = [("", "version", "source", "path", "")]
         for item in found:
             interp = item.interpreter
-            version = interp.full_version if interp else pythons.version_text(item.version)
+            version = interp.full_version if interp else choice.version_text(item.version)
             mark = "*" if chosen == item.candidate.path else ""
             problem = f"({item.problem})" if item.problem else ""
             rows.append((mark, version or "?", item.candidate.source, item.candidate.path, problem))
@@ -62,16 +63,16 @@ class PythonFindCommand(MonotrailCommand):
     arguments = [argument("version", "X.Y or X.Y.Z")]
 
     def handle(self) -> int:
-        from monotrail import discovery, pythons
+        from monotrail.python import choice, discovery
 
         version = _version_argument(self.argument("version"))
         found = discovery.find(version)
         if found is None:
             have = [f.interpreter.full_version for f in discovery.survey() if f.interpreter]
             raise MonotrailError(
-                f"no Python {pythons.version_text(version)} found (found: "
+                f"no Python {choice.version_text(version)} found (found: "
                 f"{', '.join(have) or 'none'}); `monotrail python install "
-                f"{pythons.version_text(version)}` provisions it"
+                f"{choice.version_text(version)}` provisions it"
             )
         self.line(found.candidate.path)
         return 0
@@ -91,11 +92,11 @@ class PythonInstallCommand(MonotrailCommand):
     arguments = [argument("version", "X.Y or X.Y.Z")]
 
     def handle(self) -> int:
-        from monotrail import provision
+        from monotrail.python import managed
 
         version = _version_argument(self.argument("version"))
-        exe, added = provision.install(version)
-        provision.keep(exe)
+        exe, added = managed.install(version)
+        managed.keep(exe)
         if not added:
             self.line_error(f"{exe.parent.parent.name} is already provisioned")
         self.line(str(exe))
@@ -108,9 +109,9 @@ class PythonRemoveCommand(MonotrailCommand):
     arguments = [argument("version", "X.Y or X.Y.Z")]
 
     def handle(self) -> int:
-        from monotrail import provision
+        from monotrail.python import managed
 
-        for root in provision.remove(_version_argument(self.argument("version"))):
+        for root in managed.remove(_version_argument(self.argument("version"))):
             self.line(f"removed {root}")
         return 0
 
@@ -127,7 +128,7 @@ class PythonShimCommand(MonotrailCommand):
     arguments = [argument("dir", "The folder for the links (created if missing).")]
 
     def handle(self) -> int:
-        from monotrail import discovery
+        from monotrail.python import discovery
 
         launcher = _launcher()
         folder = Path(self.argument("dir")).expanduser().absolute()

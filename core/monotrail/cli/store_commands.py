@@ -14,9 +14,9 @@ class StoreListCommand(MonotrailCommand):
     arguments = [argument("package", "Only the entries of this package.", optional=True)]
 
     def handle(self) -> int:
-        from monotrail import store_admin
+        from monotrail.store import inventory
 
-        for line in store_admin.list_lines(self.argument("package")):
+        for line in inventory.list_lines(self.argument("package")):
             self.line(line)
         return 0
 
@@ -26,9 +26,9 @@ class StoreSizeCommand(MonotrailCommand):
     description = "Show how much disk each part of the store takes."
 
     def handle(self) -> int:
-        from monotrail import store_admin
+        from monotrail.store import inventory
 
-        for line in store_admin.size_lines():
+        for line in inventory.size_lines():
             self.line(line)
         return 0
 
@@ -43,7 +43,7 @@ class StoreVerifyCommand(MonotrailCommand):
     options = [option("repair", None, "Reinstall broken entries.")]
 
     def handle(self) -> int:
-        from monotrail import verify
+        from monotrail.store import verify
 
         count, broken = verify.find_problems()
         for item in broken:
@@ -75,7 +75,7 @@ class StoreGcCommand(MonotrailCommand):
     options = [option("dry-run", None, "Only say what would be removed.")]
 
     def handle(self) -> int:
-        from monotrail import gc, store_admin
+        from monotrail.store import gc, inventory
 
         dry_run = bool(self.option("dry-run"))
         report = gc.collect(
@@ -99,7 +99,7 @@ class StoreGcCommand(MonotrailCommand):
                 ("interpreter", "interpreters"),
             )
         )
-        freed = store_admin.human_size(report.freed)
+        freed = inventory.human_size(report.freed)
         self.line(
             f"{verb} {counts}; {'would free' if dry_run else 'freed'} {freed} "
             f"({report.live_envs} environments kept)"

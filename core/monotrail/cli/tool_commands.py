@@ -19,17 +19,17 @@ if TYPE_CHECKING:  # typing costs milliseconds on the fast path
 
 def _interpreter(requested: str | None) -> str:
     """``-p`` or the default Python, for environments that belong to no project."""
-    from monotrail import pythons
+    from monotrail.python import choice
 
-    executable, reason = pythons.choose(requested, None)
+    executable, reason = choice.choose(requested, None)
     debug(f"interpreter {executable} ({reason})")
     return executable
 
 
 def ppipx(argv: list[str]) -> int:
-    from monotrail import tools
     from monotrail.cli import ppipx_args
-    from monotrail.launch import exec_command, load_valid_record
+    from monotrail.env.launch import exec_command, load_valid_record
+    from monotrail.targets import app
 
     args = ppipx_args.parse(argv)
     if args.help:
@@ -38,23 +38,23 @@ def ppipx(argv: list[str]) -> int:
     if args.verbose:
         os.environ["MONOTRAIL_LOG"] = "debug"
     executable = _interpreter(args.python)
-    key = tools.env_key(args, executable)
+    key = app.env_key(args, executable)
     record = None if args.refresh else load_valid_record(key)
     if record is None:
         from monotrail import log
 
         log.configure(args.verbose)
-        record = tools.prepare(args, executable, key)
+        record = app.prepare(args, executable, key)
     else:
         debug(f"fast path, environment record {record['path']}")
-    exec_command(record, tools.pick_command(record, args), args.args)
+    exec_command(record, app.pick_command(record, args), args.args)
     return 0  # not reached: exec replaced the process
 
 
 def from_git(argv: list[str]) -> int:
-    from monotrail import git_source
     from monotrail.cli import from_git_args
-    from monotrail.launch import load_valid_record
+    from monotrail.env.launch import load_valid_record
+    from monotrail.targets import git_checkout
 
     parsed = from_git_args.parse(argv)
     if parsed is None:
@@ -64,23 +64,24 @@ def from_git(argv: list[str]) -> int:
     if args.verbose:
         os.environ["MONOTRAIL_LOG"] = "debug"
     requested = args.python[0] if args.python else None
-    checkout = git_source.checkout_dir(parsed.url, parsed.rev)
+    checkout = git_checkout.checkout_dir(parsed.url, parsed.rev)
     record = None
     if os.path.isdir(checkout):
-        project = git_source.find_project(parsed.url, parsed.rev, checkout)
+        project = git_checkout.find_project(parsed.url, parsed.rev, checkout)
         executable = _executable_for(requested, project)
         record = load_valid_record(
-            git_source.env_key(project, executable, args.extras, args.groups)
+            git_checkout.env_key(project, executable, args.extras, args.groups)
         )
     if record is None:
-        from monotrail import interpreter, log
+        from monotrail import log
+        from monotrail.python import interpreter
 
         log.configure(args.verbose)
-        git_source.ensure_checkout(parsed.url, parsed.rev)
-        project = git_source.find_project(parsed.url, parsed.rev, checkout)
+        git_checkout.ensure_checkout(parsed.url, parsed.rev)
+        project = git_checkout.find_project(parsed.url, parsed.rev, checkout)
         executable = _executable_for(requested, project)
         target = interpreter.query(executable)
-        prepared = git_source.prepare(
+        prepared = git_checkout.prepare(
             parsed.url, parsed.rev, target, executable, args.extras, args.groups
         )
         record = prepared.record
@@ -96,12 +97,12 @@ def _executable_for(requested: str | None, project: object) -> str:
     return _target_executable(requested, project)  # type: ignore[arg-type]
 
 
-def run_script(script: tuple[str, str], args: RunArgs) -> int:
+def run_script(inline: tuple[str, str], args: RunArgs) -> int:
     """``run python script.py`` for a script with a ``# /// script`` block: its own env."""
-    from monotrail import script_env
-    from monotrail.launch import load_valid_record
+    from monotrail.env.launch import load_valid_record
+    from monotrail.targets import script
 
-    path, block = script
+    path, block = inline
     if args.extras or args.groups:
         raise MonotrailError(
             f"{path}: -E/--group select from a project; a script's `# /// script` block "
@@ -111,12 +112,12 @@ def run_script(script: tuple[str, str], args: RunArgs) -> int:
         raise MonotrailError(f"{path}: give one -p (several run only for projects)")
     requested = args.python[0] if args.python else None
     executable = _interpreter(requested)
-    record = load_valid_record(script_env.env_key(block, executable))
+    record = load_valid_record(script.env_key(block, executable))
     if record is None:
         from monotrail import log
 
         log.configure(args.verbose)
-        record = script_env.prepare(path, block, executable, requested)
+        record = script.prepare(path, block, executable, requested)
     else:
         debug(f"fast path, environment record {record['path']} (PEP 723 script {path})")
     _exec(record, args, path)
@@ -124,7 +125,7 @@ def run_script(script: tuple[str, str], args: RunArgs) -> int:
 
 
 def _exec(record: dict[str, object], args: RunArgs, owner: str) -> None:
-    from monotrail.launch import exec_command, exec_python
+    from monotrail.env.launch import exec_command, exec_python
 
     if args.mode == "python":
         exec_python(record, args.args)

@@ -17,20 +17,20 @@ from monotrail.cli.application import InstallCommand, MonotrailCommand
 from monotrail.errors import MonotrailError
 
 if TYPE_CHECKING:
-    from monotrail.installation import Entry
-    from monotrail.interpreter import Interpreter
+    from monotrail.python.interpreter import Interpreter
+    from monotrail.store.fill import Entry
 
 
 def venv_from_option(value: str | None) -> Path:
     """The virtualenv named by ``--python`` (its folder or its interpreter), else the active one."""
-    from monotrail import venv_link
+    from monotrail.venv import link
 
     if value:
-        found = venv_link.find_venv(value)
+        found = link.find_venv(value)
         if found is None:
             raise MonotrailError(f"{value}: not a virtualenv (no pyvenv.cfg) nor its interpreter")
         return found
-    active = venv_link.active_venv()
+    active = link.active_venv()
     if active is None:
         raise MonotrailError("no virtualenv is active: activate one or name it with --python VENV")
     return active
@@ -62,21 +62,23 @@ class VenvInstallCommand(MonotrailCommand):
     ]
 
     def handle(self) -> int:
-        from monotrail import bytecode, interpreter, store, store_locks, venv_link
+        from monotrail.python import interpreter
+        from monotrail.store import bytecode, layout, locks
+        from monotrail.venv import link
 
         started = time.perf_counter()
         venv = venv_from_option(self.option("python"))
-        scheme = venv_link.venv_scheme(venv)
+        scheme = link.venv_scheme(venv)
         target = interpreter.query(scheme.python)
         # Until linked, nothing references the new entries: gc must wait.
-        with store.write_errors(), store_locks.store_shared():
+        with layout.write_errors(), locks.store_shared():
             entries, direct_urls = _unpack(self.argument("wheels"), target, scheme.python)
             if not self.option("no-compile"):
                 bytecode.compile_entries([e.path for e in entries], target)
-            present = venv_link.installed(scheme)
-            report = venv_link.LinkReport()
+            present = link.installed(scheme)
+            report = link.LinkReport()
             for entry, url in zip(entries, direct_urls, strict=True):
-                venv_link.replace(entry, scheme, present, report, requested=True, direct_url=url)
+                link.replace(entry, scheme, present, report, requested=True, direct_url=url)
         self.line(f"Installed {' '.join(report.installed)} into {venv} {_summary(report, started)}")
         return 0
 
@@ -87,7 +89,7 @@ def _unpack(
     """Store entries of the wheel files, and the PEP 610 record of where each came from."""
     from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-    from monotrail import installation
+    from monotrail.store import fill
 
     entries = []
     direct_urls: list[dict[str, object]] = []
@@ -101,8 +103,8 @@ def _unpack(
             raise MonotrailError(f"{given}: not a wheel file name: {err}") from None
         if not {str(t) for t in tags} & set(target.tags):
             raise MonotrailError(f"{given}: not a supported wheel for {python} ({target.tags[0]})")
-        path, _made = installation.unpack_into_store(wheel, str(name), str(version))
-        entries.append(installation.read_entry(path))
+        path, _made = fill.unpack_into_store(wheel, str(name), str(version))
+        entries.append(fill.read_entry(path))
         digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
         archive_info = {"hash": f"sha256={digest}", "hashes": {"sha256": digest}}
         direct_urls.append({"url": wheel.as_uri(), "archive_info": archive_info})
@@ -120,24 +122,24 @@ class ExportVenvCommand(InstallCommand):
     arguments = [argument("directory", "Where the virtualenv goes.")]
 
     def handle(self) -> int:
-        from monotrail import venv_link
+        from monotrail.venv import link
 
         started = time.perf_counter()
         folder = Path(self.argument("directory")).absolute()
-        if folder.exists() and venv_link.find_venv(folder) != folder:
+        if folder.exists() and link.find_venv(folder) != folder:
             if any(folder.iterdir()):
                 raise MonotrailError(f"{folder}: exists and is not a virtualenv; pick another")
             folder.rmdir()
         prepared, target = self.prepare()
         if not folder.exists():
-            venv_link.make_venv(folder, target.executable)
-        scheme = venv_link.venv_scheme(folder)
+            link.make_venv(folder, target.executable)
+        scheme = link.venv_scheme(folder)
         if scheme.cache_tag != target.cache_tag:
             raise MonotrailError(
                 f"{folder}: a virtualenv of another Python ({scheme.cache_tag}, not "
                 f"{target.cache_tag}); remove it or pass its interpreter with -p"
             )
-        report = venv_link.sync(prepared.report.entries, scheme, exact=True)
+        report = link.sync(prepared.report.entries, scheme, exact=True)
         heads = [str(h) for h in prepared.record.get("head", [])]  # type: ignore[attr-defined]
         pth = scheme.purelib / "_monotrail_project.pth"
         pth.write_text("".join(f"{h}\n" for h in heads), encoding="utf-8")

@@ -18,10 +18,10 @@ from urllib.parse import unquote, urlsplit
 
 from monotrail import paths
 from monotrail.errors import MonotrailError
-from monotrail.interpreter import Interpreter
-from monotrail.lock import Artifact, LockedPackage
+from monotrail.lockfile.model import Artifact, LockedPackage
 from monotrail.log import logger
-from monotrail.store import canonical_name
+from monotrail.python.interpreter import Interpreter
+from monotrail.store.layout import canonical_name
 
 
 def run_pip_report(

@@ -32,8 +32,8 @@ from monotrail.errors import MonotrailError
 from monotrail.log import logger
 
 if TYPE_CHECKING:
-    from monotrail.interpreter import Interpreter
-    from monotrail.lock import LockedPackage
+    from monotrail.lockfile.model import LockedPackage
+    from monotrail.python.interpreter import Interpreter
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -88,9 +88,9 @@ def solve_for_interpreter(
     Returns the packages this interpreter needs (markers evaluated), their files by name and hash.
     ``label`` names the request in error messages.
     """
-    from monotrail import indexes
-    from monotrail.lock import Artifact, LockedPackage
-    from monotrail.store import canonical_name
+    from monotrail.fetch import indexes
+    from monotrail.lockfile.model import Artifact, LockedPackage
+    from monotrail.store.layout import canonical_name
 
     with _poetry_errors(Path.cwd(), label):
         from cleo.io.null_io import NullIO

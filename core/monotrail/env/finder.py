@@ -1,0 +1,180 @@
+"""The import hook installed in the target interpreter (stdlib only, Python 3.9+).
+
+An environment record lists the store entries of one environment and an index from each top-level
+import name to the entries that provide it. ``install()`` puts the entries on ``sys.path`` after
+the standard library and the project's own source (so that ``importlib.metadata``,
+``pkgutil``, ``pkg_resources`` and namespace packages work as in a venv), and puts a finder on
+``sys.meta_path`` ahead of ``PathFinder`` that answers top-level imports from the index in
+constant time, instead of probing every entry in turn.
+
+What comes before the entries on ``sys.path`` (the script's directory, the standard library, the
+project, anything user code inserts) still wins, as it would in a venv.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from importlib.machinery import ModuleSpec, PathFinder, SourceFileLoader
+
+# Imported at every start of every target: typing, importlib.util and json (which pulls in re)
+# would cost more than the rest of this module, so none of them is imported.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+# Fields of the record that this module reads; written by monotrail.env.writer (marshal data,
+# monotrail.env.launch.ENV_FORMAT).
+RECORD_FORMAT = 3
+# The folder of an entry holding its wheel's scripts (monotrail.paths.ENTRY_SCRIPTS_DIR): on
+# sys.path as part of the entry, but not a namespace package as it would be for PathFinder.
+SCRIPTS_DIR = "bin"
+
+
+class StoreFinder:
+    """Finds top-level modules of the environment's store entries through a precomputed index."""
+
+    def __init__(
+        self, entries: list[str], index: dict[str, list[int]], flat: dict[str, str]
+    ) -> None:
+        self.entries = list(entries)
+        self.entry_set = frozenset(self.entries)
+        self.index = {name: [self.entries[i] for i in where] for name, where in index.items()}
+        self.flat = dict(flat)
+        self._path_snapshot: tuple[str, ...] | None = None
+        self._head: list[str] = []
+
+    def _head_paths(self) -> list[str]:
+        """sys.path without the entries: what is searched first, as in a venv."""
+        snapshot = tuple(sys.path)
+        if snapshot != self._path_snapshot:
+            self._path_snapshot = snapshot
+            self._head = [p for p in snapshot if p not in self.entry_set]
+        return self._head
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
+        if path is not None:
+            return None  # submodules are found through their parent's __path__
+        package_dir = self.flat.get(fullname)
+        if package_dir is not None:
+            return _package_spec(fullname, package_dir)
+        roots = self.index.get(fullname)
+        if roots is None:
+            if fullname == SCRIPTS_DIR:
+                return self._outside_entries(fullname, target)
+            return None
+        spec = PathFinder.find_spec(fullname, self._head_paths(), target)
+        if spec is not None and spec.loader is not None:
+            return spec
+        return PathFinder.find_spec(fullname, roots, target)
+
+    def _outside_entries(self, fullname: str, target: Any) -> ModuleSpec | None:
+        spec = PathFinder.find_spec(fullname, self._head_paths(), target)
+        if spec is None:
+            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
+        return spec
+
+    def invalidate_caches(self) -> None:
+        self._path_snapshot = None
+
+
+def _package_spec(fullname: str, package_dir: str) -> ModuleSpec:
+    """The spec of a package whose folder name differs from its import name (a flat layout)."""
+    init = os.path.join(package_dir, "__init__.py")
+    spec = ModuleSpec(fullname, SourceFileLoader(fullname, init), origin=init, is_package=True)
+    spec.submodule_search_locations = [package_dir]
+    spec.has_location = True  # sets __file__ and lets the loader use __pycache__
+    return spec
+
+
+def _process_pth(pth_file: str) -> None:
+    """Do what site.py does with a .pth file: add paths, run ``import`` lines."""
+    directory = os.path.dirname(pth_file)
+    try:
+        with open(pth_file, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return
+    for line in lines:
+        if not line or line.startswith("#") or not line.strip():
+            continue
+        if line.startswith(("import ", "import\t")):
+            exec(line)  # noqa: S102 - this is what a .pth import line means
+            continue
+        candidate = os.path.join(directory, line.rstrip())
+        if os.path.exists(candidate) and candidate not in sys.path:
+            sys.path.append(candidate)
+
+
+def install(record: dict[str, Any]) -> StoreFinder:
+    """Activate an environment record (a dict) in this interpreter."""
+    entries = record["entries"]
+    head_roots = record.get("head", [])
+    for root in head_roots:
+        if root not in sys.path:
+            sys.path.append(root)
+    sys.path.extend(entries)
+    finder = StoreFinder(entries, record["index"], record.get("flat", {}))
+    try:
+        position = sys.meta_path.index(PathFinder)
+    except ValueError:
+        position = len(sys.meta_path)
+    sys.meta_path.insert(position, finder)
+    for pth in record.get("pth", []):
+        _process_pth(pth)
+    return finder
+
+
+def _site_paths() -> set[str]:
+    import site
+
+    found = set(site.getsitepackages()) if hasattr(site, "getsitepackages") else set()
+    user = getattr(site, "USER_SITE", None)
+    if user:
+        found.add(user)
+    return found
+
+
+def bootstrap(boot_dir: str) -> StoreFinder | None:
+    """Called from the bootstrap sitecustomize: hide the base site-packages, install the env.
+
+    Does nothing (but removing the bootstrap from sys.path) when the record is for another
+    interpreter, so that a different Python started from within the environment is unaffected.
+    """
+    record_path = os.environ.get("MONOTRAIL_ENV")
+    sys.path[:] = [p for p in sys.path if p != boot_dir]
+    if not record_path:
+        return None
+    import marshal
+
+    try:
+        with open(record_path, "rb") as handle:
+            record = marshal.load(handle)
+        if not isinstance(record, dict):
+            raise ValueError("not a record")
+    except (OSError, EOFError, ValueError, TypeError) as err:
+        sys.stderr.write(f"monotrail: cannot read environment record {record_path}: {err}\n")
+        return None
+    if (
+        record.get("cache_tag") != sys.implementation.cache_tag
+        or record.get("format") != RECORD_FORMAT
+    ):
+        return None
+    site_dirs = _site_paths()
+    allowed = set(record.get("stdlib", []))
+    # Keep the stdlib and what the user put on PYTHONPATH; drop site-packages and what their
+    # .pth files added, so only the environment's packages are importable.
+    user_pythonpath = set(filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep)))
+    user_pythonpath.discard(boot_dir)
+    sys.path[:] = [
+        p for p in sys.path if p not in site_dirs and (p in allowed or p in user_pythonpath)
+    ]
+    # .pth files of the base site-packages ran before us: forget the modules they imported (so
+    # the environment's own versions load) and the distutils hack finder setuptools' one adds.
+    prefixes = tuple(os.path.join(d, "") for d in site_dirs)
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and file.startswith(prefixes):
+            del sys.modules[name]
+    sys.meta_path[:] = [f for f in sys.meta_path if type(f).__module__ != "_distutils_hack"]
+    return install(record)

@@ -1,0 +1,193 @@
+"""Environment records: a resolution mapped onto store entries for one interpreter.
+
+A record holds what the finder needs at startup (entries in order, the import index, ``.pth``
+files, the standard library's folders, the project's source) and what the launcher needs (the
+interpreter, the bootstrap folder, the console-script folder). Records are written atomically.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import stat
+from pathlib import Path
+
+from monotrail import __version__, paths
+from monotrail.env import launch
+from monotrail.python import isolated
+from monotrail.python.interpreter import Interpreter
+from monotrail.store import bytecode
+from monotrail.store.fill import Entry
+from monotrail.targets.project_source import ProjectSource
+
+
+def boot_dir(interpreter: Interpreter) -> Path:
+    """The bootstrap folder (sitecustomize + finder), compiled for ``interpreter``."""
+    sources = {name: Path(path).read_bytes() for name, path in launch.BOOT_SOURCES.items()}
+    target = paths.home() / "boot" / f"{__version__}-{launch.boot_digest()}"
+    if not target.is_dir():
+        tmp = paths.tmp_dir() / f"boot.{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        for name, content in sources.items():
+            (tmp / name).write_bytes(content)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)  # another process made it first
+    bytecode.compile_entries([target], interpreter)
+    return target
+
+
+def _polyglot_header(record_file: str, boot: Path, interpreter: str) -> bytes:
+    """A /bin/sh prologue that sets the environment variables, then runs Python on the file.
+
+    Console scripts then work from anywhere (called directly, from PATH, from other tools),
+    not only from processes monotrail started.
+    """
+    return (
+        "#!/bin/sh\n"
+        f"'''exec' env MONOTRAIL_ENV='{record_file}' PYTHONNOUSERSITE=1 "
+        f'PYTHONPATH=\'{boot}\'"${{PYTHONPATH:+:$PYTHONPATH}}" \'{interpreter}\' "$0" "$@"\n'
+        "' '''\n"
+    ).encode()
+
+
+def _write_scripts(
+    bin_dir: Path, header: bytes, entries: list[Entry], project_scripts: dict[str, str]
+) -> list[str]:
+    """Write the environment's executables into ``bin_dir``; returns their names."""
+    scripts: dict[str, str] = {}
+    names: set[str] = set()
+    for entry in entries:
+        scripts.update(entry.console_scripts)
+        scripts.update(entry.gui_scripts)
+        for name in entry.data_scripts:
+            source = paths.entry_part_dir(entry.path, "scripts") / name
+            content = source.read_bytes()
+            if content.startswith(b"#!python"):
+                content = header + content.split(b"\n", 1)[-1]
+            _write_executable(bin_dir / name, content)
+            names.add(name)
+    scripts.update(project_scripts)
+    for name, target in scripts.items():
+        module, _, attr = target.partition(":")
+        attr = attr.split("[", 1)[0].strip()  # drop entry point extras
+        body = (
+            "import re\nimport sys\n"
+            f"from {module.strip()} import {attr.split('.')[0]}\n"
+            "if __name__ == '__main__':\n"
+            "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+            f"    sys.exit({attr}())\n"
+        )
+        _write_executable(bin_dir / name, header + body.encode())
+    return sorted(names | set(scripts))
+
+
+def _write_executable(path: Path, content: bytes) -> None:
+    path.write_bytes(content)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+
+def _write_project_metadata(site: Path, source: ProjectSource) -> None:
+    """A dist-info for the project itself, as Poetry's install of the root project has."""
+    if not source.name or not source.version:
+        return
+    dist = site / f"{source.name.replace('-', '_')}-{source.version}.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {source.name}\nVersion: {source.version}\n"
+    )
+    (dist / "INSTALLER").write_text("monotrail\n")
+    groups = dict(source.entry_points)
+    if source.scripts:
+        groups["console_scripts"] = {**source.scripts, **groups.get("console_scripts", {})}
+    if groups:
+        lines = []
+        for group, items in groups.items():
+            lines.append(f"[{group}]")
+            lines.extend(f"{name} = {target}" for name, target in items.items())
+            lines.append("")
+        (dist / "entry_points.txt").write_text("\n".join(lines))
+
+
+def _swap_in(new: Path, target: Path) -> None:
+    """Put the folder ``new`` at ``target``, replacing what is there, also when other processes
+    write the same environment at the same time (the rename fails while ``target`` exists)."""
+    while True:
+        try:
+            os.replace(new, target)
+            return
+        except OSError as err:
+            if err.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+        old = paths.tmp_dir() / f"old.{target.name}.{os.getpid()}"
+        try:
+            os.rename(target, old)
+        except FileNotFoundError:
+            continue  # another writer moved it first
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_record(
+    key: str,
+    interpreter: Interpreter,
+    entries: list[Entry],
+    source: ProjectSource,
+    meta: dict[str, object],
+    extra_inputs: dict[str, str] | None = None,
+) -> dict[str, object]:
+    """Write the record (and its bin folder) for ``key``; returns the record."""
+    record_file = launch.record_path(key)
+    bin_dir = paths.envs_dir() / key / "bin"
+    boot = boot_dir(interpreter)
+    stdlib_names = set(interpreter.stdlib_module_names or ())
+    index: dict[str, list[int]] = {}
+    pth: list[str] = []
+    for number, entry in enumerate(entries):
+        for name in entry.top_level:
+            if name not in stdlib_names:
+                index.setdefault(name, []).append(number)
+        pth.extend(str(entry.path / name) for name in entry.pth)
+    # bin/ (console scripts) and site/ (the project's own dist-info) are made aside, then
+    # swapped in: a record never points at half-written folders.
+    env_dir = paths.envs_dir() / key
+    tmp_env = paths.tmp_dir() / f"env.{key}.{os.getpid()}"
+    shutil.rmtree(tmp_env, ignore_errors=True)
+    (tmp_env / "bin").mkdir(parents=True)
+    (tmp_env / "site").mkdir()
+    executable = isolated.launch_path(interpreter)
+    header = _polyglot_header(record_file, boot, executable)
+    scripts = _write_scripts(tmp_env / "bin", header, entries, source.scripts)
+    _write_project_metadata(tmp_env / "site", source)
+    env_dir.parent.mkdir(parents=True, exist_ok=True)
+    _swap_in(tmp_env, env_dir)
+    head = [*source.head, str(env_dir / "site")] if source.name else source.head
+    record: dict[str, object] = {
+        "format": launch.ENV_FORMAT,
+        "path": str(record_file),
+        "interpreter": executable,
+        "base_interpreter": interpreter.executable,
+        "python_version": interpreter.full_version,
+        "cache_tag": interpreter.cache_tag,
+        "stdlib": interpreter.sys_path,
+        "boot": str(boot),
+        "bin": str(bin_dir),
+        "head": head,
+        "flat": source.flat,
+        "entries": [str(e.path) for e in entries],
+        "index": index,
+        "pth": pth,
+        "scripts": scripts,
+        "packages": [[e.name, e.version] for e in entries],
+        "extra_inputs": extra_inputs or {},
+        **meta,
+    }
+    folder, name = os.path.split(record_file)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(launch.dump_record(record))
+    os.replace(tmp, record_file)
+    return record

@@ -1,0 +1,250 @@
+"""Fetching artifacts into the artifact cache: in parallel, hash-checked, with progress.
+
+The cache is keyed by content: ``artifacts/<sha256>/<filename>``. A file already there is used
+without touching the network (these mirrors send no HTTP cache headers, so HTTP caching would not
+help). Files arrive in a temporary name and are renamed into place only after their hash matched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from monotrail import paths
+from monotrail.errors import MonotrailError
+from monotrail.lockfile.model import Artifact
+from monotrail.log import logger
+
+_CHUNK = 1 << 16
+_session_lock = threading.Lock()
+_session: Any = None
+
+
+def cached_path(artifact: Artifact) -> Path | None:
+    """Where the artifact is cached, if it is (only artifacts with a known sha256 can be)."""
+    if artifact.sha256:
+        candidate = paths.artifacts_dir() / artifact.sha256 / artifact.filename
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def session() -> Any:
+    """One requests session per process, with retries; honours the usual proxy/CA variables."""
+    global _session
+    with _session_lock:
+        if _session is None:
+            import requests
+            from requests.adapters import HTTPAdapter
+            from urllib3.util.retry import Retry
+
+            new = requests.Session()
+            retry = Retry(total=3, backoff_factor=0.3, status_forcelist=(429, 500, 502, 503, 504))
+            adapter = HTTPAdapter(max_retries=retry, pool_maxsize=16)
+            new.mount("https://", adapter)
+            new.mount("http://", adapter)
+            new.headers["User-Agent"] = "monotrail"
+            cert = os.environ.get("PIP_CERT")
+            if cert and not os.environ.get("REQUESTS_CA_BUNDLE"):
+                new.verify = cert
+            _session = new
+        return _session
+
+
+_auth_cache: dict[str, Any] = {}
+
+
+def _auth_for(url: str) -> Any:
+    """Credentials for a private index: Poetry's (http-basic config, keyring, POETRY_HTTP_BASIC_*).
+
+    PyPI and URLs with credentials inside need none; requests reads ~/.netrc by itself.
+    """
+    parts = urlsplit(url)
+    if parts.username or parts.hostname in ("pypi.org", "files.pythonhosted.org", None):
+        return None
+    if parts.hostname not in _auth_cache:
+        credential = None
+        try:
+            from poetry.config.config import Config
+            from poetry.utils.authenticator import Authenticator
+
+            found = Authenticator(Config.create()).get_credentials_for_url(url)
+            if found.username is not None:
+                credential = (found.username, found.password or "")
+        except Exception as err:  # no Poetry config, a keyring backend failing: go without
+            logger.debug("no credentials for %s: %s", parts.hostname, err)
+        _auth_cache[parts.hostname] = credential
+    return _auth_cache[parts.hostname]
+
+
+def get(url: str, accept: str | None = None) -> tuple[str, bytes]:
+    """GET a small document (an index page); returns (content type, body)."""
+    if url.startswith("file:"):
+        path = Path(unquote(urlsplit(url).path))
+        index = path / "index.html" if path.is_dir() else path
+        try:
+            return "text/html", index.read_bytes()
+        except OSError as err:
+            raise MonotrailError(f"{url}: cannot read: {err.strerror}") from None
+    import requests
+
+    headers = {"Accept": accept} if accept else {}
+    try:
+        response = session().get(url, headers=headers, timeout=60, auth=_auth_for(url))
+    except requests.RequestException as err:
+        raise MonotrailError(f"{url}: network error: {_short(err)}") from None
+    if response.status_code == 404:
+        return "", b""
+    if response.status_code >= 400:
+        raise MonotrailError(f"{url}: the server answered HTTP {response.status_code}")
+    return response.headers.get("Content-Type", ""), response.content
+
+
+class Progress:
+    """A one-line progress display on a terminal; a line per file otherwise (when verbose)."""
+
+    def __init__(self, total_files: int, verb: str = "Downloading") -> None:
+        self.total_files = total_files
+        self.done_files = 0
+        self.bytes = 0
+        self.verb = verb
+        self.tty = sys.stderr.isatty()
+        self.lock = threading.Lock()
+
+    def advance(self, nbytes: int) -> None:
+        with self.lock:
+            self.bytes += nbytes
+            self._draw()
+
+    def finished(self, name: str) -> None:
+        with self.lock:
+            self.done_files += 1
+            if self.tty:
+                self._draw()
+            else:
+                logger.info("downloaded %s", name)
+
+    def _draw(self) -> None:
+        if self.tty:
+            mib = self.bytes / 1024 / 1024
+            sys.stderr.write(
+                f"\r{self.verb} {self.done_files}/{self.total_files} files, {mib:.1f} MiB\x1b[K"
+            )
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.tty and self.total_files:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+def fetch(artifact: Artifact, progress: Progress | None = None) -> Path:
+    """The artifact in the cache, downloading (or copying a local file) when missing."""
+    hit = cached_path(artifact)
+    if hit is not None:
+        return hit
+    if not artifact.url:
+        raise MonotrailError(f"{artifact.filename}: no URL known for this file")
+    tmp_fd, tmp_name = tempfile.mkstemp(prefix="dl.", dir=paths.tmp_dir())
+    digest = hashlib.sha256()
+    try:
+        with os.fdopen(tmp_fd, "wb") as out:
+            for chunk in _stream(artifact.url):
+                digest.update(chunk)
+                out.write(chunk)
+                if progress:
+                    progress.advance(len(chunk))
+        actual = digest.hexdigest()
+        expected = artifact.sha256
+        if expected and actual != expected.lower():
+            raise MonotrailError(
+                f"{artifact.filename}: hash mismatch: expected sha256 {expected}, got {actual} "
+                f"(from {artifact.url}); nothing was installed"
+            )
+        target_dir = paths.artifacts_dir() / actual
+        target_dir.mkdir(parents=True, exist_ok=True)
+        target = target_dir / artifact.filename
+        os.replace(tmp_name, target)
+    except BaseException:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+        raise
+    if progress:
+        progress.finished(artifact.filename)
+    return target
+
+
+def fetch_all(
+    artifacts: Iterable[Artifact], on_done: Callable[[Artifact, Path], None] | None = None
+) -> dict[Artifact, Path]:
+    """Fetch several artifacts in parallel; the first failure stops the rest and is raised."""
+    todo = list(artifacts)
+    missing = [a for a in todo if cached_path(a) is None]
+    progress = Progress(len(missing))
+    results: dict[Artifact, Path] = {}
+    try:
+        with ThreadPoolExecutor(max_workers=min(8, max(1, len(todo)))) as pool:
+            futures = {pool.submit(fetch, a, progress): a for a in todo}
+            for future, artifact in futures.items():
+                try:
+                    results[artifact] = future.result()
+                except BaseException:
+                    for other in futures:
+                        other.cancel()
+                    raise
+                if on_done:
+                    on_done(artifact, results[artifact])
+    finally:
+        progress.close()
+    return results
+
+
+def _stream(url: str) -> Iterable[bytes]:
+    if url.startswith("file:"):
+        path = unquote(urlsplit(url).path)
+        try:
+            with open(path, "rb") as handle:
+                yield from iter(lambda: handle.read(_CHUNK), b"")
+        except OSError as err:
+            raise MonotrailError(f"{path}: cannot read: {err.strerror}") from None
+        return
+    import requests
+
+    try:
+        with session().get(url, stream=True, timeout=60, auth=_auth_for(url)) as response:
+            if response.status_code >= 400:
+                raise MonotrailError(f"{url}: download failed, HTTP {response.status_code}")
+            yield from response.iter_content(_CHUNK)
+    except requests.RequestException as err:
+        raise MonotrailError(f"{url}: network error: {_short(err)}") from None
+
+
+def copy_local(path: Path) -> Path:
+    """Put a local wheel or sdist into the artifact cache (by its hash) and return that path."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+            digest.update(chunk)
+    target = paths.artifacts_dir() / digest.hexdigest() / path.name
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        shutil.copyfile(path, tmp)
+        os.replace(tmp, target)
+    return target
+
+
+def _short(err: BaseException) -> str:
+    text = str(err)
+    if "Max retries exceeded" in text and "(Caused by" in text:
+        text = text.split("(Caused by", 1)[1].rstrip(")")
+    return " ".join(text.split())[:200]

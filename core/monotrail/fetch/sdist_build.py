@@ -1,0 +1,112 @@
+"""Building wheels from sdists and source trees (PEP 517, through ``build``), cached once built."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Literal
+
+from monotrail import paths
+from monotrail.errors import MonotrailError
+from monotrail.log import logger
+from monotrail.python.interpreter import Interpreter
+
+
+def built_wheel_dir(sdist_sha256: str, interpreter: Interpreter) -> Path:
+    return paths.artifacts_dir() / "built" / sdist_sha256 / interpreter.cache_tag
+
+
+def cached_build(sdist_sha256: str, interpreter: Interpreter) -> Path | None:
+    folder = built_wheel_dir(sdist_sha256, interpreter)
+    if folder.is_dir():
+        wheels = sorted(folder.glob("*.whl"))
+        if wheels:
+            return wheels[0]
+    return None
+
+
+def build_sdist(sdist: Path, sdist_sha256: str, interpreter: Interpreter) -> Path:
+    """The wheel built from ``sdist`` (cached by the sdist's hash and the interpreter)."""
+    hit = cached_build(sdist_sha256, interpreter)
+    if hit is not None:
+        return hit
+    with tempfile.TemporaryDirectory(dir=paths.tmp_dir()) as work:
+        source = _extract(sdist, Path(work) / "src")
+        wheel = build_tree(source, Path(work) / "out", interpreter, label=sdist.name)
+        target_dir = built_wheel_dir(sdist_sha256, interpreter)
+        target_dir.mkdir(parents=True, exist_ok=True)
+        target = target_dir / wheel.name
+        shutil.move(str(wheel), target.with_suffix(".tmp"))
+        os.replace(target.with_suffix(".tmp"), target)
+        return target
+
+
+def build_tree(
+    source: Path,
+    out_dir: Path,
+    interpreter: Interpreter,
+    label: str,
+    distribution: Literal["wheel", "editable"] = "wheel",
+) -> Path:
+    """Build a wheel of the source tree with its PEP 517 backend in an isolated environment.
+
+    ``distribution="editable"`` builds a PEP 660 editable wheel instead.
+    """
+    import build
+    import build.env
+
+    logger.info("building a wheel from %s", label)
+    print(f"Building a wheel from {label}...", file=sys.stderr)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    from pyproject_hooks import quiet_subprocess_runner
+
+    try:
+        with build.env.DefaultIsolatedEnv() as env:
+            builder = build.ProjectBuilder.from_isolated_env(
+                env, source, runner=quiet_subprocess_runner
+            )
+            env.install(builder.build_system_requires)
+            env.install(builder.get_requires_for_build(distribution))
+            wheel = builder.build(distribution, out_dir)
+    except build.BuildBackendException as err:
+        raise MonotrailError(f"{label}: the build backend failed: {_tail(err)}") from None
+    except build.BuildException as err:
+        raise MonotrailError(f"{label}: building a wheel failed: {err}") from None
+    except Exception as err:  # build's env set-up raises subprocess and OS errors
+        raise MonotrailError(f"{label}: building a wheel failed: {_tail(err)}") from None
+    return Path(wheel)
+
+
+def _tail(err: BaseException) -> str:
+    """The last meaningful line of a build failure (the backend's or pip's output)."""
+    cause = getattr(err, "exception", None) or err
+    output = getattr(cause, "output", None) or getattr(cause, "stderr", None) or b""
+    if isinstance(output, bytes):
+        output = output.decode(errors="replace")
+    lines = [line.strip() for line in str(output).splitlines() if line.strip()]
+    return lines[-1] if lines else str(err)
+
+
+def _extract(sdist: Path, destination: Path) -> Path:
+    destination.mkdir(parents=True)
+    try:
+        if sdist.name.endswith(".zip"):
+            with zipfile.ZipFile(sdist) as archive:
+                for member in archive.namelist():
+                    if member.startswith("/") or ".." in member.split("/"):
+                        raise MonotrailError(f"{sdist.name}: refused, unsafe member {member!r}")
+                archive.extractall(destination)
+        else:
+            with tarfile.open(sdist) as archive:
+                archive.extractall(destination, filter="data")
+    except (tarfile.TarError, zipfile.BadZipFile, OSError) as err:
+        raise MonotrailError(f"{sdist.name}: not a valid source archive: {err}") from None
+    children = [c for c in destination.iterdir() if c.is_dir()]
+    if len(children) == 1 and not (destination / "pyproject.toml").exists():
+        return children[0]
+    return destination

@@ -1,0 +1,206 @@
+"""Reading ``poetry.lock`` (lock format 2.1, Poetry 2) and narrowing it to one target.
+
+Poetry 2 writes, for every package, the dependency groups that need it and the markers under
+which each group does (extras appear as ``extra == "name"``). So the selection is a marker
+evaluation per package, without re-solving: a package is installed when one of the selected
+groups needs it under the target's environment and the chosen extras.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from monotrail import toml
+from monotrail.errors import MonotrailError
+from monotrail.lockfile.model import Artifact, LockedPackage
+from monotrail.python.interpreter import Interpreter
+from monotrail.store.layout import canonical_name
+
+
+@dataclass(frozen=True)
+class PoetryProjectInfo:
+    """What selection needs from pyproject.toml."""
+
+    name: str | None
+    extras: set[str]
+    groups: set[str]
+    optional_groups: set[str]
+    sources: dict[str, str]  # source name -> URL
+
+
+def _table(value: Any, key: str, path: Path) -> dict[str, Any]:
+    """``value`` when it is a TOML table (missing: empty); a clear error otherwise."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise MonotrailError(f"{path}: `{key}` must be a table, not {type(value).__name__}")
+    return value
+
+
+def _array(value: Any, key: str, path: Path) -> list[Any]:
+    """``value`` when it is a TOML array (missing: empty); a clear error otherwise."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise MonotrailError(f"{path}: `{key}` must be an array, not {type(value).__name__}")
+    return value
+
+
+def read_project(pyproject: Path) -> PoetryProjectInfo:
+    data = toml.load(pyproject)
+    project = _table(data.get("project"), "project", pyproject)
+    tool = _table(data.get("tool"), "tool", pyproject)
+    poetry = _table(tool.get("poetry"), "tool.poetry", pyproject)
+    name = project.get("name") or poetry.get("name")
+    optional_deps = project.get("optional-dependencies")
+    extras = {canonical_name(e) for e in _table(optional_deps, "optional-dependencies", pyproject)}
+    extras |= {canonical_name(e) for e in _table(poetry.get("extras"), "extras", pyproject)}
+    groups = {"main"}
+    optional = set()
+    for group, table in _table(poetry.get("group"), "tool.poetry.group", pyproject).items():
+        groups.add(group)
+        if isinstance(table, dict) and table.get("optional"):
+            optional.add(group)
+    if poetry.get("dev-dependencies"):
+        groups.add("dev")
+    sources = {}
+    for source in _array(poetry.get("source"), "tool.poetry.source", pyproject):
+        if isinstance(source, dict) and source.get("name") and source.get("url"):
+            sources[str(source["name"])] = str(source["url"])
+    return PoetryProjectInfo(
+        name if isinstance(name, str) else None, extras, groups, optional, sources
+    )
+
+
+def select(
+    project_dir: Path,
+    interpreter: Interpreter,
+    extras: list[str],
+    groups: list[str],
+    default_index: str,
+) -> list[LockedPackage]:
+    """The locked packages the target needs, with the given extras and extra groups; a group
+    written ``!name`` is left out."""
+    from packaging.markers import InvalidMarker, Marker
+
+    pyproject = project_dir / "pyproject.toml"
+    lock_path = project_dir / "poetry.lock"
+    info = read_project(pyproject)
+    wanted_extras = {canonical_name(e) for e in extras}
+    unknown = sorted(wanted_extras - info.extras)
+    if unknown:
+        known = ", ".join(sorted(info.extras)) or "none"
+        raise MonotrailError(
+            f"{pyproject}: unknown extra {', '.join(unknown)} (the project declares: {known})"
+        )
+    # `!name` leaves a group out (the Poetry plugin's --without and --only).
+    excluded = {g[1:] for g in groups if g.startswith("!")}
+    included = {g for g in groups if not g.startswith("!")}
+    unknown_groups = sorted((included | excluded) - info.groups)
+    if unknown_groups:
+        raise MonotrailError(
+            f"{pyproject}: unknown group {', '.join(unknown_groups)} "
+            f"(the project has: {', '.join(sorted(info.groups))})"
+        )
+    selected_groups = ((info.groups - info.optional_groups) | included) - excluded
+
+    lock = toml.load(lock_path)
+    packages = lock.get("package")
+    if not isinstance(packages, list):
+        raise MonotrailError(f"{lock_path}: no [[package]] entries; run `poetry lock`")
+    environments = []
+    for extra in sorted(wanted_extras) or [""]:
+        environments.append({**interpreter.markers, "extra": extra})
+
+    def applies(marker_text: object) -> bool:
+        if not marker_text:
+            return True
+        if not isinstance(marker_text, str):
+            raise MonotrailError(f"{lock_path}: invalid marker {marker_text!r}: not a string")
+        try:
+            marker = Marker(marker_text)
+        except InvalidMarker as err:
+            reason = str(err).splitlines()[0]  # packaging adds lines that point at the column
+            raise MonotrailError(f"{lock_path}: invalid marker {marker_text!r}: {reason}") from None
+        return any(marker.evaluate(env) for env in environments)
+
+    selected: list[LockedPackage] = []
+    for number, package in enumerate(packages, 1):
+        if not isinstance(package, dict):
+            raise MonotrailError(f"{lock_path}: package #{number} is not a table")
+        name, version = (
+            _required(package, "name", lock_path, number),
+            _required(package, "version", lock_path, number),
+        )
+        package_groups = package.get("groups")
+        if not isinstance(package_groups, list) or not all(
+            isinstance(g, str) for g in package_groups
+        ):
+            raise MonotrailError(f"{lock_path}: package {name} has no `groups`; run `poetry lock`")
+        markers: Any = package.get("markers")
+        wanted = False
+        for group in package_groups:
+            if group not in selected_groups:
+                continue
+            marker_text = markers.get(group) if isinstance(markers, dict) else markers
+            if applies(marker_text):
+                wanted = True
+                break
+        if wanted:
+            selected.append(_locked_package(package, name, version, lock_path, info, default_index))
+    return selected
+
+
+def _required(package: dict[str, Any], key: str, lock_path: Path, number: int) -> str:
+    value = package.get(key)
+    if not isinstance(value, str) or not value:
+        raise MonotrailError(f"{lock_path}: package #{number} has no `{key}`")
+    return value
+
+
+def _locked_package(
+    package: dict[str, Any],
+    name: str,
+    version: str,
+    lock_path: Path,
+    info: PoetryProjectInfo,
+    default_index: str,
+) -> LockedPackage:
+    artifacts = []
+    for item in _array(package.get("files"), f"files of {name}", lock_path):
+        item = _table(item, f"files of {name}", lock_path)
+        filename, hash_text, url = item.get("file"), item.get("hash", ""), item.get("url")
+        if not filename or not isinstance(filename, str):
+            raise MonotrailError(f"{lock_path}: a file of {name} {version} has no name")
+        algorithm, _, value = str(hash_text).partition(":")
+        url = url if isinstance(url, str) else None
+        artifacts.append(Artifact(filename, url, {algorithm: value} if value else {}))
+    source = _table(package.get("source") or None, f"source of {name}", lock_path)
+    source_type = source.get("type")
+    if source_type is not None and not source.get("url"):
+        raise MonotrailError(f"{lock_path}: the {source_type} source of {name} has no `url`")
+    indexes = [default_index]
+    source_dir = None
+    if source_type == "legacy":
+        indexes = [str(source["url"]).rstrip("/") + "/"]
+    elif source_type == "url":
+        url = str(source["url"])
+        hashes = artifacts[0].hashes if artifacts else {}
+        artifacts = [Artifact(url.rsplit("/", 1)[-1], url, hashes)]
+    elif source_type in ("file", "directory"):
+        local = (lock_path.parent / str(source["url"])).resolve()
+        if source_type == "file":
+            hashes = artifacts[0].hashes if artifacts else {}
+            artifacts = [Artifact(local.name, local.as_uri(), hashes)]
+        else:
+            source_dir = str(local)
+    elif source_type is not None:
+        raise MonotrailError(
+            f"{lock_path}: {name} comes from a {source_type} source, which monotrail "
+            "does not support yet"
+        )
+    if not artifacts and source_dir is None:
+        raise MonotrailError(f"{lock_path}: {name} {version} lists no files")
+    return LockedPackage(canonical_name(name), version, artifacts, indexes, source_dir)

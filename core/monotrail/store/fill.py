@@ -1,0 +1,278 @@
+"""Filling the store for a resolution: choose files, fetch, build, unpack, compile.
+
+Every step is skipped when its result exists: an entry already in the store costs one ``stat``,
+an artifact in the cache is not downloaded again, an sdist is built once per interpreter.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+# download, indexes and sdist_build are imported where used: a new environment whose
+# packages are all in the store needs none of them (html.parser, tarfile, requests, subprocess).
+from monotrail import paths
+from monotrail.errors import MonotrailError
+from monotrail.lockfile.model import Artifact, LockedPackage
+from monotrail.log import logger
+from monotrail.python.interpreter import Interpreter
+from monotrail.store import bytecode, layout, locks
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from monotrail.store.unpack import InstalledWheel
+
+ENTRY_INFO = "entry.json"
+
+
+@dataclass
+class Entry:
+    """A store entry of an environment, with the facts the env record needs."""
+
+    name: str
+    version: str
+    path: Path
+    console_scripts: dict[str, str] = field(default_factory=dict)
+    gui_scripts: dict[str, str] = field(default_factory=dict)
+    top_level: list[str] = field(default_factory=list)
+    pth: list[str] = field(default_factory=list)
+    data_scripts: list[str] = field(default_factory=list)
+    #: The wheel it was unpacked from, relative to the artifact cache ("" when unknown).
+    artifact: str = ""
+
+
+@dataclass
+class InstallReport:
+    entries: list[Entry]
+    added: list[str]
+    reused: list[str]
+
+
+def wheel_tag(filename: str) -> str:
+    """The tag part of a wheel file name (``py3-none-any``), which names its store entry."""
+    stem = filename[: -len(".whl")]
+    parts = stem.split("-")
+    if len(parts) < 5:
+        raise MonotrailError(f"{filename}: not a valid wheel file name")
+    return "-".join(parts[-3:])
+
+
+def wheel_tag_ranks(filename: str, priority: dict[str, int]) -> list[int]:
+    """The priorities of the tags a wheel file name declares (empty: unsupported or invalid).
+
+    ``py2.py3-none-any`` is a compressed tag set (PEP 425): each combination is one tag.
+    Splitting the name is what packaging's parse_wheel_filename does for the tags, without its
+    regular expressions and version parsing, which cost a new environment most of its time
+    (locks list every wheel of a release: numpy alone has dozens).
+    """
+    if not filename.endswith(".whl"):
+        return []
+    parts = filename[: -len(".whl")].split("-")
+    if len(parts) not in (5, 6):
+        return []
+    pythons, abis, platforms = parts[-3:]
+    ranks = []
+    for python in pythons.split("."):
+        for abi in abis.split("."):
+            for platform in platforms.split("."):
+                rank = priority.get(f"{python}-{abi}-{platform}")
+                if rank is not None:
+                    ranks.append(rank)
+    return ranks
+
+
+def choose(package: LockedPackage, interpreter: Interpreter) -> Artifact:
+    """The best wheel for the target by tag priority, else the sdist."""
+    priority = interpreter.tag_priority
+    best: tuple[int, Artifact] | None = None
+    sdists = []
+    for artifact in package.artifacts:
+        if artifact.is_wheel:
+            rank = min(wheel_tag_ranks(artifact.filename, priority), default=None)
+            if rank is not None and (best is None or rank < best[0]):
+                best = (rank, artifact)
+        elif artifact.filename.endswith((".tar.gz", ".zip")):
+            sdists.append(artifact)
+    if best is not None:
+        return best[1]
+    if sdists:
+        return sdists[0]
+    raise MonotrailError(
+        f"{package}: no wheel for this platform ({interpreter.tags[0]}) and no source archive"
+    )
+
+
+def read_entry(path: Path) -> Entry:
+    data = json.loads((path / paths.ENTRY_DATA_DIR / ENTRY_INFO).read_text())
+    # A shared store may have been filled by another monotrail version: unknown keys are skipped.
+    known = {f.name for f in fields(Entry)}
+    return Entry(path=path, **{k: v for k, v in data.items() if k in known})
+
+
+def _scan_entry(root: Path, unpacked: InstalledWheel) -> dict[str, object]:
+    top_level: set[str] = set()
+    pth = []
+    for child in os.scandir(root):
+        name = child.name
+        if child.is_dir():
+            if name.isidentifier() and name != "__pycache__" and not _is_scripts_dir(child):
+                top_level.add(name)
+        elif name.endswith(".py"):
+            top_level.add(name[:-3])
+        elif name.endswith((".so", ".pyd")):
+            top_level.add(name.split(".", 1)[0])
+        elif name.endswith(".pth"):
+            pth.append(name)
+    scripts_dir = paths.entry_part_dir(root, "scripts")
+    data_scripts = sorted(os.listdir(scripts_dir)) if scripts_dir.is_dir() else []
+    return {
+        "name": unpacked.name,
+        "version": unpacked.version,
+        "console_scripts": unpacked.console_scripts,
+        "gui_scripts": unpacked.gui_scripts,
+        "top_level": sorted(t for t in top_level if t.isidentifier()),
+        "pth": sorted(pth),
+        "data_scripts": data_scripts,
+    }
+
+
+def _is_scripts_dir(child: os.DirEntry[str]) -> bool:
+    """The wheel's scripts folder (``bin/``, no package): not an import name."""
+    return child.name == paths.ENTRY_SCRIPTS_DIR and not os.path.exists(
+        os.path.join(child.path, "__init__.py")
+    )
+
+
+def unpack_into_store(wheel: Path, name: str, version: str) -> tuple[Path, bool]:
+    """The store entry for ``wheel``, unpacked if missing; True when this call made it."""
+    tag = wheel_tag(wheel.name)
+    existing = layout.find_entry(name, version, tag)
+    if existing is not None:
+        return existing, False
+    target = layout.entry_path(name, version, tag)
+    artifacts = paths.artifacts_dir()
+    source = str(wheel.relative_to(artifacts)) if wheel.is_relative_to(artifacts) else ""
+
+    def into(tmp: Path) -> None:
+        from monotrail.store import unpack
+
+        unpacked = unpack.unpack(wheel, tmp)
+        info = _scan_entry(tmp, unpacked)
+        info["artifact"] = source
+        data_dir = tmp / paths.ENTRY_DATA_DIR
+        data_dir.mkdir(exist_ok=True)
+        (data_dir / ENTRY_INFO).write_text(json.dumps(info, indent=1))
+
+    return target, layout.create_entry(target, into)
+
+
+def _resolve_urls(missing: list[tuple[LockedPackage, Artifact]]) -> dict[Artifact, Artifact]:
+    """Ask the indexes for the URLs of artifacts the lock lists only by name and hash."""
+    from monotrail.fetch import download, indexes
+
+    pages: dict[str, list[Artifact]] = {}
+
+    def page(index_url: str, name: str) -> list[Artifact]:
+        url = indexes.project_page_url(index_url, name)
+        if url not in pages:
+            content_type, body = download.get(url, accept="application/vnd.pypi.simple.v1+json")
+            pages[url] = indexes.parse_project_page(url, content_type, body) if body else []
+        return pages[url]
+
+    def one(item: tuple[LockedPackage, Artifact]) -> tuple[Artifact, Artifact]:
+        package, artifact = item
+        for index_url in package.indexes:
+            for listed in page(index_url, package.name):
+                if listed.filename == artifact.filename:
+                    return artifact, Artifact(
+                        artifact.filename, listed.url, artifact.hashes or listed.hashes
+                    )
+        where = ", ".join(package.indexes) or "no index"
+        raise MonotrailError(f"{package}: {artifact.filename} not found on {where}")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return dict(pool.map(one, missing))
+
+
+def install(
+    packages: list[LockedPackage], interpreter: Interpreter, compile_bytecode: bool = True
+) -> InstallReport:
+    """Make sure every package has a store entry for the target; compile its bytecode."""
+    # New entries are referenced by no environment record yet: gc waits until this is done
+    # (callers that write a record hold the lock until then, see sync.prepare).
+    with locks.store_shared():
+        return _install(packages, interpreter, compile_bytecode)
+
+
+def _install(
+    packages: list[LockedPackage], interpreter: Interpreter, compile_bytecode: bool
+) -> InstallReport:
+    entries: dict[str, Entry] = {}
+    reused: list[str] = []
+    added: list[str] = []
+    to_fetch: list[tuple[LockedPackage, Artifact]] = []
+    to_build: list[LockedPackage] = []
+    for package in packages:
+        if package.source_dir is not None:
+            to_build.append(package)
+            continue
+        artifact = choose(package, interpreter)
+        wheel = artifact.filename if artifact.is_wheel else None
+        if wheel is None and artifact.sha256:
+            from monotrail.fetch import sdist_build
+
+            built = sdist_build.cached_build(artifact.sha256, interpreter)
+            wheel = built.name if built else None
+        if wheel is not None:
+            path = layout.find_entry(package.name, package.version, wheel_tag(wheel))
+            if path is not None:
+                entries[package.name] = read_entry(path)
+                reused.append(str(package))
+                logger.debug("%s: reusing %s", package, path)
+                continue
+        to_fetch.append((package, artifact))
+
+    if to_fetch:
+        from monotrail.fetch import download, sdist_build
+
+        unknown = [(p, a) for p, a in to_fetch if not a.url and download.cached_path(a) is None]
+        urls = _resolve_urls(unknown) if unknown else {}
+        fetch_list = [(p, urls.get(a, a)) for p, a in to_fetch]
+        fetched = download.fetch_all([a for _, a in fetch_list])
+
+        def place(item: tuple[LockedPackage, Artifact]) -> tuple[LockedPackage, Path, bool]:
+            package, artifact = item
+            local = fetched[artifact]
+            if not artifact.is_wheel:
+                digest = local.parent.name
+                local = sdist_build.build_sdist(local, digest, interpreter)
+            path, made = unpack_into_store(local, package.name, package.version)
+            return package, path, made
+
+        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1) or 1) as pool:
+            for package, path, made in pool.map(place, fetch_list):
+                entries[package.name] = read_entry(path)
+                (added if made else reused).append(str(package))
+    for package in to_build:
+        assert package.source_dir is not None
+        import tempfile
+
+        from monotrail.fetch import download, sdist_build
+
+        with tempfile.TemporaryDirectory(dir=paths.tmp_dir()) as out:
+            wheel_path = sdist_build.build_tree(
+                Path(package.source_dir), Path(out), interpreter, label=package.source_dir
+            )
+            cached = download.copy_local(wheel_path)
+        path, made = unpack_into_store(cached, package.name, package.version)
+        entries[package.name] = read_entry(path)
+        (added if made else reused).append(str(package))
+    ordered = [entries[p.name] for p in packages]
+    if compile_bytecode:
+        # Entries of read-only stores are used as they are (compiled when they were made).
+        writable = [e.path for e in ordered if layout.is_writable_entry(e.path)]
+        bytecode.compile_entries(writable, interpreter)
+    return InstallReport(ordered, added, reused)

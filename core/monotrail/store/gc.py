@@ -1,0 +1,276 @@
+"""``monotrail store gc``: remove dead environments, then whatever no live environment uses.
+
+The roots are the environment records: each names its project (folder and dependency-file
+hashes) or tool. A record is dead when its project is gone or its lock changed (see
+``store_admin.dead_because``); a dead record whose environment a running program still uses (its
+shared lock is held, see ``store_locks``) is kept. Then entries, artifacts, interpreters,
+bootstrap folders and saved resolutions that no remaining record needs go.
+
+gc holds the store lock exclusively, so no install runs meanwhile; every removal is a rename
+into ``tmp/`` first, so a gc killed at any moment leaves nothing half-deleted that a later run
+could take for complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from monotrail import __version__, paths
+from monotrail.env import launch
+from monotrail.log import logger
+from monotrail.store import locks
+from monotrail.store.inventory import EnvRecord, iter_entries, iter_envs, tree_size
+from monotrail.store.layout import canonical_name
+
+#: Temporary files younger than this may belong to a running command that holds no lock.
+TMP_MAX_AGE = 3600.0
+
+
+@dataclass
+class Removal:
+    kind: str  # "environment", "entry", "artifact", "interpreter", "other"
+    what: str
+    size: int
+
+
+@dataclass
+class GcReport:
+    dry_run: bool
+    removed: list[Removal] = field(default_factory=list)
+    in_use: list[str] = field(default_factory=list)
+    live_envs: int = 0
+
+    @property
+    def freed(self) -> int:
+        return sum(r.size for r in self.removed)
+
+    def count(self, kind: str) -> int:
+        return sum(1 for r in self.removed if r.kind == kind)
+
+
+class _Collector:
+    def __init__(self, dry_run: bool) -> None:
+        self.report = GcReport(dry_run)
+        self.trash: Path | None = None
+
+    def remove(self, path: Path, kind: str, what: str) -> None:
+        """Rename ``path`` out of the way (atomic), then delete it; or only count it."""
+        if not os.path.lexists(path):
+            return
+        size = tree_size(path)[0] if path.is_dir() else os.lstat(path).st_size
+        self.report.removed.append(Removal(kind, what, size))
+        if self.report.dry_run:
+            return
+        logger.debug("gc: removing %s %s", kind, path)
+        if path.is_dir() and not path.is_symlink():
+            if self.trash is None:
+                self.trash = Path(tempfile.mkdtemp(prefix="trash.gc.", dir=paths.tmp_dir()))
+            moved = self.trash / str(len(self.report.removed))
+            os.rename(path, moved)
+            shutil.rmtree(moved, ignore_errors=True)
+        else:
+            os.unlink(path)
+
+    def finish(self) -> None:
+        if self.trash is not None:
+            shutil.rmtree(self.trash, ignore_errors=True)
+
+
+def collect(dry_run: bool = False, on_wait: Callable[[], None] | None = None) -> GcReport:
+    """Run gc (or only say what it would remove, with ``dry_run``); returns the report."""
+    collector = _Collector(dry_run)
+    with locks.store_exclusive(on_wait):
+        try:
+            live = _environments(collector)
+            collector.report.live_envs = len(live)
+            kept_artifacts = _entries(collector, {entry for env in live for entry in env.entries})
+            _artifacts(collector, kept_artifacts)
+            _interpreters(collector, live)
+            _leftovers(collector, live)
+        finally:
+            collector.finish()
+    return collector.report
+
+
+def _environments(collector: _Collector) -> list[EnvRecord]:
+    """Remove dead environment records not in use; returns the ones that stay."""
+    live = []
+    for env in iter_envs():
+        if env.dead_because is None:
+            live.append(env)
+            continue
+        fd = locks.try_env_exclusive(env.key)
+        if fd is None:
+            collector.report.in_use.append(f"{env.owner} ({env.dead_because}, but in use)")
+            live.append(env)
+            continue
+        try:
+            what = f"{env.owner}: {env.dead_because}"
+            collector.remove(env.path, "environment", what)  # first: the env is gone at once
+            collector.remove(paths.envs_dir() / env.key, "other", f"scripts of {env.key}")
+            if fd != locks.FREE and not collector.report.dry_run:
+                os.unlink(locks.env_lock_path(env.key))
+        finally:
+            locks.release(fd)
+    return live
+
+
+def _entries(collector: _Collector, live_entries: set[str]) -> set[str]:
+    """Remove entries no live environment references; returns the artifacts the rest need."""
+    kept: set[str] = set()
+    for entry in iter_entries(read_only=False):
+        if str(entry.path) in live_entries:
+            kept.add(f"wheel:{entry.name}|{entry.version}|{entry.tag}")
+            try:
+                info = json.loads((entry.path / paths.ENTRY_DATA_DIR / "entry.json").read_text())
+                if info.get("artifact"):
+                    kept.add(str(info["artifact"]))
+            except (OSError, ValueError, AttributeError):
+                pass
+            continue
+        collector.remove(entry.path, "entry", str(entry))
+    # Lock files of removed (or never completed) entries, then empty folders.
+    store_dir = paths.store_dir()
+    for lock in store_dir.glob("*/*/.*.lock"):
+        if not (lock.parent / lock.name[1 : -len(".lock")]).is_dir():
+            collector.remove(lock, "other", "entry lock file")
+    if not collector.report.dry_run:
+        for folder in sorted(store_dir.glob("*/*"), reverse=True) + sorted(store_dir.glob("*")):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+    return kept
+
+
+def _wheel_key(filename: str) -> str | None:
+    if not filename.endswith(".whl"):
+        return None
+    parts = filename[: -len(".whl")].split("-")
+    if len(parts) < 5:
+        return None
+    return f"wheel:{canonical_name(parts[0])}|{parts[1]}|{'-'.join(parts[-3:])}"
+
+
+def _artifacts(collector: _Collector, kept: set[str]) -> None:
+    """Remove downloaded and built artifacts that no remaining entry was unpacked from."""
+    root = paths.artifacts_dir()
+    needed_sdists = {k.split("/")[1] for k in kept if k.startswith("built/")}
+
+    def needed(folder: Path) -> bool:
+        for wheel in folder.rglob("*"):
+            relative = str(wheel.relative_to(root))
+            if relative in kept or _wheel_key(wheel.name) in kept:
+                return True
+        return False
+
+    for folder in sorted(root.glob("built/*")):
+        if folder.is_dir() and not needed(folder):
+            collector.remove(folder, "artifact", f"wheel built from sdist {folder.name[:12]}")
+    for folder in sorted(root.glob("*")):
+        if folder.name == "built" or not folder.is_dir():
+            continue
+        if folder.name in needed_sdists or needed(folder):
+            continue
+        names = ", ".join(sorted(p.name for p in folder.iterdir())) or folder.name
+        collector.remove(folder, "artifact", names)
+
+
+def _interpreters(collector: _Collector, live: list[EnvRecord]) -> None:
+    """Remove provisioned interpreters no remaining environment runs, and stale facts."""
+    from monotrail.python import choice
+
+    used = []
+    for env in live:
+        for field_name in ("interpreter", "base_interpreter"):
+            exe = str((env.data or {}).get(field_name, ""))
+            if exe:
+                used += [exe, os.path.realpath(exe)]
+    for folder in sorted(choice.managed_dir().glob("*")):
+        if folder.name.startswith(".") or not folder.is_dir():
+            continue
+        from monotrail.python.managed import KEEP_MARK
+
+        if (folder / KEEP_MARK).exists():
+            continue  # installed by name with `python install`: the user's to remove
+        if not any(Path(exe).is_relative_to(folder) for exe in used):
+            collector.remove(folder, "interpreter", folder.name)
+    # The pyvenv.cfg folders interpreters are started through (made again when needed).
+    for folder in sorted((paths.interpreters_dir() / "isolated").glob("*")):
+        if not any(Path(exe).is_relative_to(folder) for exe in used):
+            collector.remove(folder, "other", f"launch folder {folder.name}")
+    for facts in sorted((paths.interpreters_dir() / "facts").glob("*.json")):
+        try:
+            exe = str(json.loads(facts.read_text()).get("executable", ""))
+        except (OSError, ValueError, AttributeError):
+            exe = ""
+        if not exe or not os.path.exists(exe):
+            collector.remove(facts, "other", "facts of a removed interpreter")
+
+
+def _leftovers(collector: _Collector, live: list[EnvRecord]) -> None:
+    """Bootstrap folders, resolutions, lock files and temporary files nobody needs."""
+    home = paths.home()
+    boots = {str((env.data or {}).get("boot", "")) for env in live}
+    current = f"{__version__}-{launch.boot_digest()}"
+    for boot in sorted((home / "boot").glob("*")):
+        if boot.name != current and str(boot) not in boots:
+            collector.remove(boot, "other", f"bootstrap {boot.name}")
+    # Saved resolutions, script folders and lock files of environments without a live record,
+    # unless a running process holds the environment's lock (it may be writing the record).
+    keys = {env.key for env in live}
+    orphans: dict[str, list[Path]] = {}
+    for resolution in sorted(paths.locks_dir().glob("*.json")):
+        orphans.setdefault(resolution.stem, []).append(resolution)
+    envs = paths.envs_dir()
+    for item in sorted(envs.glob("*")):
+        if item.name.startswith("."):  # a record being written when a process was killed
+            if _age(item) > 60:
+                collector.remove(item, "other", "unfinished environment record")
+        elif not item.name.endswith(launch.RECORD_SUFFIX):
+            # Scripts and lock files of a record that is gone, or a record of an older format.
+            key = item.name.split(".")[0]
+            if not (envs / (key + launch.RECORD_SUFFIX)).exists():
+                orphans.setdefault(key, []).append(item)
+    for key, items in orphans.items():
+        fd = None if key in keys else locks.try_env_exclusive(key)
+        if fd is None:
+            continue
+        try:
+            for item in sorted(items, key=lambda p: p.suffix == ".lock"):  # the lock file last
+                collector.remove(item, "other", f"leftover {item.name} of environment {key}")
+        finally:
+            locks.release(fd)
+    for item in sorted((home / "tmp").glob("*")):
+        mine = item.name.startswith("trash.")  # what a killed gc or repair was deleting
+        if (mine or _orphaned(item) or _age(item) > TMP_MAX_AGE) and item != collector.trash:
+            collector.remove(item, "other", f"temporary {item.name}")
+
+
+def _orphaned(path: Path) -> bool:
+    """Whether ``path`` is an entry being made by a process that no longer exists."""
+    match = re.search(r"\.pid(\d+)\.", path.name)
+    if not match:
+        return False
+    try:
+        os.kill(int(match[1]), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def _age(path: Path) -> float:
+    try:
+        return time.time() - path.lstat().st_mtime
+    except OSError:
+        return 0.0
