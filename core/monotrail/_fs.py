@@ -1,0 +1,52 @@
+"""The two file-system idioms every room uses: publish a file whole, make a tree vanish whole.
+
+- ``atomic_write``: the content goes to a temporary sibling (same folder, so the same file
+  system), which is then renamed over the target. Readers see the old file or the new one,
+  never a part; a killed writer leaves at most a hidden ``.NAME.PID.tmp`` file, which gc clears.
+- ``discard``: a folder or file is renamed into a fresh folder below the store's ``tmp/``
+  (one atomic step: no reader sees it half-deleted), then deleted. What a killed process
+  leaves there is collected by gc.
+
+Standard library only: the fast path writes its small caches through here.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from monotrail import paths
+
+
+def atomic_write(path: str | os.PathLike[str], data: bytes | str, mkdir: bool = False) -> None:
+    """Replace ``path`` by ``data`` (text is written as UTF-8) in one rename.
+
+    ``mkdir`` creates the parent folders first.
+    """
+    folder, name = os.path.split(os.fspath(path))
+    if mkdir and folder:
+        os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+    content = data.encode() if isinstance(data, str) else data
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(content)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def discard(path: str | os.PathLike[str]) -> None:
+    """Remove the file or folder ``path`` (gone at once for readers; deleted after)."""
+    import tempfile
+
+    if not os.path.isdir(path) or os.path.islink(path):
+        os.unlink(path)
+        return
+    trash = tempfile.mkdtemp(prefix="trash.", dir=paths.tmp_dir())
+    os.rename(path, os.path.join(trash, "x"))
+    shutil.rmtree(trash, ignore_errors=True)
