@@ -66,7 +66,7 @@ def monotrail_env(home: Path) -> dict[str, str]:
 
 def clear_store(home: Path) -> None:
     """A cold store with the artifacts already downloaded."""
-    for sub in ("store", "envs", "locks", "boot"):
+    for sub in ("store", "envs", "resolutions", "boot"):
         shutil.rmtree(home / sub, ignore_errors=True)
 
 

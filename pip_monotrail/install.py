@@ -170,9 +170,11 @@ def _requirement_projects(files: list[str]) -> list[Project]:
 def _into_store(options: argparse.Namespace, pip_args: list[str], started: float) -> int:
     """No virtualenv: fill the store, record the resolution, never touch site-packages."""
     from monotrail.cli.main import _target_executable
-    from monotrail.env import prepare
     from monotrail.env.launch import env_key
+    from monotrail.env.prepare import prepare
     from monotrail.lockfile import pylock
+    from monotrail.resolve import cache
+    from monotrail.targets import project_env
 
     if options.lock:
         pylock.check_name(Path(options.lock))
@@ -190,7 +192,7 @@ def _into_store(options: argparse.Namespace, pip_args: list[str], started: float
         + " ".join(f"{p.name}-{p.version}" for p in packages)
     )
     for project in recorded:
-        prepare.save_resolution(env_key(project, target.executable, [], []), packages)
+        cache.save(env_key(project, target.executable, [], []), packages)
     if options.lock:
         lock_path = Path(options.lock).absolute()
         pylock.write(lock_path, pylock.from_pip_report(report, target, lock_path.parent))
@@ -198,7 +200,7 @@ def _into_store(options: argparse.Namespace, pip_args: list[str], started: float
         if projects.kind_of(str(lock_path.parent)) == projects.PYLOCK:
             recorded.append(projects.discover(explicit=lock_path.parent))
     for project in recorded:
-        prepare.prepare(project, target, [], [], not options.no_compile)
+        prepare(project_env.target(project, target, [], []), target, not options.no_compile)
     if recorded:
         where = ", ".join(str(p.root) for p in recorded)
         print(f"Recorded for `monotrail run` (no resolving there): {where}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -41,10 +42,10 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def target(workdir: Path) -> Interpreter:
-    from monotrail.env.launch import base_interpreter
     from monotrail.python import interpreter
 
-    return interpreter.query(base_interpreter())
+    # The real interpreter behind the test venv's python (a target must not be a venv).
+    return interpreter.query(os.path.realpath(getattr(sys, "_base_executable", sys.executable)))
 
 
 def refused_cleanly(call: Callable[[], object], names: Path) -> None:
@@ -246,12 +247,12 @@ def test_script_metadata_reader_on_broken_blocks(workdir: Path, lines: list[str]
 @EXAMPLES
 @given(text=st.text(max_size=120))
 def test_requirement_includes_reader(workdir: Path, text: str) -> None:
-    from monotrail.env import prepare
+    from monotrail.targets import project_env
 
     path = workdir / "reqs" / "requirements.txt"
     path.parent.mkdir(exist_ok=True)
     path.write_text(text, encoding="utf-8", errors="surrogateescape")
-    refused_cleanly(lambda: prepare.requirement_file_includes(path), path)
+    refused_cleanly(lambda: project_env.requirement_file_includes(path), path)
 
 
 @EXAMPLES

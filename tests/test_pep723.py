@@ -54,7 +54,7 @@ def test_script_gets_its_block_not_the_project_around_it(
     assert data["alpha"] == "1.0" and data["beta"] == "beta-2"
     assert data["dists"] == ["alpha", "beta"]  # no dataful from the project's requirements
     assert data["argv"] == ["x", "-y"]
-    assert len(list((home / "locks").glob("*.json"))) == 1  # the resolution is remembered
+    assert len(list((home / "resolutions").glob("*.json"))) == 1  # the resolution cache
 
     # Second run: the env record, no resolution, no request to the index.
     requests_before = len(index.requests_log)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import assert_one_line_error, monotrail_exe, run
-from monotrail.env.launch import read_record
+from monotrail.env.record import read as read_record
 from support.importtime import heavy_imports
 
 pytestmark = [pytest.mark.online, pytest.mark.slow]

@@ -6,7 +6,7 @@ The layout (all below ``$MONOTRAIL_HOME``)::
     artifacts/<sha256>/<filename>                    downloaded or built wheels and sdists
     envs/<key>.record                                environment records (marshal data)
     envs/<key>/bin/                                  console scripts of that environment
-    locks/<key>.json                                 resolutions monotrail made itself
+    resolutions/<key>.json                           the resolution cache (resolve/cache.py)
     interpreters/                                    provisioned interpreters, interpreter facts
     store.lock                                       held shared by installs, exclusively by gc
     boot/<version>/                                  the bootstrap put on PYTHONPATH
@@ -103,8 +103,8 @@ def envs_dir() -> Path:
     return home() / "envs"
 
 
-def locks_dir() -> Path:
-    return home() / "locks"
+def resolutions_dir() -> Path:
+    return home() / "resolutions"
 
 
 def interpreters_dir() -> Path:

@@ -70,16 +70,19 @@ class InstallCommand(MonotrailCommand):
         from pathlib import Path
 
         from monotrail.cli.main import _target_executable
-        from monotrail.env import prepare
+        from monotrail.env.prepare import prepare
         from monotrail.python import interpreter
-        from monotrail.targets import project
+        from monotrail.targets import project, project_env
 
         explicit = self.option("project")
         found = project.discover(explicit=Path(explicit) if explicit else None)
         target = interpreter.query(_target_executable(self.option("python"), found))
         extras = [e for value in self.option("extras") for e in value.replace(",", " ").split()]
-        prepared = prepare.prepare(
-            found, target, extras, list(self.option("group")), not self.option("no-compile")
+        groups = list(self.option("group"))
+        prepared = prepare(
+            project_env.target(found, target, extras, groups),
+            target,
+            compile_bytecode=not self.option("no-compile"),
         )
         return prepared, target
 

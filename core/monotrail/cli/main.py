@@ -15,6 +15,7 @@ from monotrail.errors import MonotrailError
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds on the fast path
     from monotrail.cli.run_args import RunArgs
+    from monotrail.env.record import EnvRecord
     from monotrail.targets.project import Project
 
 
@@ -122,14 +123,7 @@ def run(argv: list[str]) -> int:
         debug(f"fast path, environment record {record['path']}")
     if args.mode == "python":
         exec_python(record, args.args)
-    else:
-        if args.command not in record.get("scripts", []):  # type: ignore[operator]
-            available = ", ".join(record.get("scripts", [])) or "none"  # type: ignore[arg-type]
-            raise MonotrailError(
-                f"no command {args.command!r} in the environment of {project.root} "
-                f"(console scripts: {available})"
-            )
-        exec_command(record, args.command, args.args)
+    exec_command(record, args.command, args.args, project.root_dir)
     return 0  # not reached: exec replaced the process
 
 
@@ -153,12 +147,12 @@ def install_is_noop(argv: list[str]) -> bool:
     project = discover(explicit=args.project)
     executable = _target_executable(args.python[0] if args.python else None, project)
     record = load_valid_record(env_key(project, executable, args.extras, args.groups))
-    if record is None or record.get("bytecode") is not True:
+    if record is None or not record["bytecode"]:
         return False
-    count = len(record.get("packages", []))  # type: ignore[arg-type]
+    count = len(record["packages"])
     print(
         f"0 added, {count} already in the store ({count} packages for Python "
-        f"{record.get('python_version')}): the environment is up to date"
+        f"{record['python_version']}): the environment is up to date"
     )
     return True
 
@@ -189,7 +183,7 @@ def _run_matrix(project: Project, args: RunArgs) -> int:
     from monotrail.cli import matrix
     from monotrail.env.launch import env_key, load_valid_record
 
-    def record_for(executable: str) -> dict[str, object]:
+    def record_for(executable: str) -> EnvRecord:
         key = env_key(project, executable, args.extras, args.groups)
         return load_valid_record(key) or _prepare(project, executable, args)
 
@@ -204,17 +198,18 @@ def _run_matrix(project: Project, args: RunArgs) -> int:
     )
 
 
-def _prepare(project: object, executable: str, args: object) -> dict[str, object]:
+def _prepare(project: Project, executable: str, args: RunArgs) -> EnvRecord:
     from monotrail import log
-    from monotrail.env import prepare
+    from monotrail.env.prepare import prepare
     from monotrail.python import interpreter
+    from monotrail.targets import project_env
 
-    log.configure(getattr(args, "verbose", 0))
+    log.configure(args.verbose)
     import time
 
     started = time.perf_counter()
     target = interpreter.query(executable)
-    prepared = prepare.prepare(project, target, args.extras, args.groups)  # type: ignore[arg-type, attr-defined]
+    prepared = prepare(project_env.target(project, target, args.extras, args.groups), target)
     report = prepared.report
     if report.added:
         # Long installs must not look like a hang when stderr is no terminal (CI logs).

@@ -8,17 +8,21 @@ and a summary table ends the run. The exit code is 1 when any version failed.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 
+from monotrail.env import record
 from monotrail.errors import MonotrailError
 from monotrail.targets.project import Project
 
-#: Prepares the environment record of one interpreter (the ``run`` slow path, or its cache).
-RecordFor = Callable[[str], dict[str, object]]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from monotrail.env.record import EnvRecord
+
+    #: The env record for one interpreter (the ``run`` slow path, or the existing record).
+    RecordFor = Callable[[str], EnvRecord]
 
 
 class Outcome:
@@ -70,20 +74,14 @@ def _run_one(
     _say(f"\n==> -p {outcome.request}: Python {outcome.version} ({outcome.executable})")
     started = time.perf_counter()
     try:
-        record = record_for(outcome.executable)
+        found = record_for(outcome.executable)
         started = time.perf_counter()  # the program's own time, not the environment's set-up
         if mode == "python":
             argv = [outcome.executable, *args]
         else:
-            scripts = record.get("scripts", [])
-            if command not in scripts:  # type: ignore[operator]
-                available = ", ".join(scripts) or "none"  # type: ignore[arg-type]
-                raise MonotrailError(
-                    f"no command {command!r} in the environment of {project.root} for "
-                    f"Python {outcome.version} (console scripts: {available})"
-                )
-            argv = [os.path.join(str(record["bin"]), command), *args]
-        outcome.exit_code = subprocess.run(argv, env=environ_for(record)).returncode
+            whose = f"{project.root} for Python {outcome.version}"
+            argv = [record.command_path(found, command, whose), *args]
+        outcome.exit_code = subprocess.run(argv, env=environ_for(found)).returncode
     except MonotrailError as err:
         print(f"error: {err}", file=sys.stderr, flush=True)
         outcome.error = "error"

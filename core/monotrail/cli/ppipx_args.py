@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from monotrail.cli.option_words import read_flag, read_option
 from monotrail.errors import MonotrailError
+from monotrail.targets.app import App
 
 PPIPX_HELP = """\
 Usage:
@@ -35,17 +36,12 @@ Examples:
 """
 
 
-class PpipxArgs:
-    """What ``ppipx`` was asked to do (a plain class: dataclasses cost ~10 ms to import)."""
+class PpipxArgs(App):
+    """What ``ppipx`` was asked to do: the app, and how to run it."""
 
     def __init__(self) -> None:
-        self.package = ""
-        self.version: str | None = None
-        self.extras: list[str] = []
-        self.with_requirements: list[str] = []
-        self.command: str | None = None
+        super().__init__()
         self.python: str | None = None
-        self.refresh = False
         self.verbose = 0
         self.help = False
         self.args: list[str] = []

@@ -15,6 +15,7 @@ from monotrail.errors import MonotrailError
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds on the fast path
     from monotrail.cli.run_args import RunArgs
+    from monotrail.env.record import EnvRecord
 
 
 def _interpreter(requested: str | None) -> str:
@@ -42,18 +43,21 @@ def ppipx(argv: list[str]) -> int:
     record = None if args.refresh else load_valid_record(key)
     if record is None:
         from monotrail import log
+        from monotrail.env.prepare import prepare
+        from monotrail.python import interpreter
 
         log.configure(args.verbose)
-        record = app.prepare(args, executable, key)
+        record = prepare(app.target(args, key), interpreter.query(executable)).record
     else:
         debug(f"fast path, environment record {record['path']}")
-    exec_command(record, app.pick_command(record, args), args.args)
+    exec_command(record, app.pick_command(record, args), args.args, args.package)
     return 0  # not reached: exec replaced the process
 
 
 def from_git(argv: list[str]) -> int:
     from monotrail.cli import from_git_args
     from monotrail.env.launch import load_valid_record
+    from monotrail.fetch import git
     from monotrail.targets import git_checkout
 
     parsed = from_git_args.parse(argv)
@@ -64,7 +68,7 @@ def from_git(argv: list[str]) -> int:
     if args.verbose:
         os.environ["MONOTRAIL_LOG"] = "debug"
     requested = args.python[0] if args.python else None
-    checkout = git_checkout.checkout_dir(parsed.url, parsed.rev)
+    checkout = git.checkout_dir(parsed.url, parsed.rev)
     record = None
     if os.path.isdir(checkout):
         project = git_checkout.find_project(parsed.url, parsed.rev, checkout)
@@ -74,17 +78,15 @@ def from_git(argv: list[str]) -> int:
         )
     if record is None:
         from monotrail import log
+        from monotrail.env.prepare import prepare
         from monotrail.python import interpreter
 
         log.configure(args.verbose)
-        git_checkout.ensure_checkout(parsed.url, parsed.rev)
+        git.ensure_checkout(parsed.url, parsed.rev)
         project = git_checkout.find_project(parsed.url, parsed.rev, checkout)
         executable = _executable_for(requested, project)
-        target = interpreter.query(executable)
-        prepared = git_checkout.prepare(
-            parsed.url, parsed.rev, target, executable, args.extras, args.groups
-        )
-        record = prepared.record
+        target = git_checkout.target(parsed.url, parsed.rev, executable, args.extras, args.groups)
+        record = prepare(target, interpreter.query(executable)).record
     else:
         debug(f"fast path, environment record {record['path']}")
     _exec(record, args, f"{parsed.url} at {parsed.rev}")
@@ -115,24 +117,20 @@ def run_script(inline: tuple[str, str], args: RunArgs) -> int:
     record = load_valid_record(script.env_key(block, executable))
     if record is None:
         from monotrail import log
+        from monotrail.env.prepare import prepare
 
         log.configure(args.verbose)
-        record = script.prepare(path, block, executable, requested)
+        target = script.interpreter_for(path, block, executable, requested)
+        record = prepare(script.target(path, block, executable), target).record
     else:
         debug(f"fast path, environment record {record['path']} (PEP 723 script {path})")
     _exec(record, args, path)
     return 0  # not reached
 
 
-def _exec(record: dict[str, object], args: RunArgs, owner: str) -> None:
+def _exec(record: EnvRecord, args: RunArgs, whose: str) -> None:
     from monotrail.env.launch import exec_command, exec_python
 
     if args.mode == "python":
         exec_python(record, args.args)
-    scripts: list[str] = record.get("scripts", [])  # type: ignore[assignment]
-    if args.command not in scripts:
-        raise MonotrailError(
-            f"no command {args.command!r} in the environment of {owner} "
-            f"(console scripts: {', '.join(scripts) or 'none'})"
-        )
-    exec_command(record, args.command, args.args)
+    exec_command(record, args.command, args.args, whose)

@@ -140,7 +140,7 @@ class ExportVenvCommand(InstallCommand):
                 f"{target.cache_tag}); remove it or pass its interpreter with -p"
             )
         report = link.sync(prepared.report.entries, scheme, exact=True)
-        heads = [str(h) for h in prepared.record.get("head", [])]  # type: ignore[attr-defined]
+        heads = prepared.record["head"]
         pth = scheme.purelib / "_monotrail_project.pth"
         pth.write_text("".join(f"{h}\n" for h in heads), encoding="utf-8")
         self.line(

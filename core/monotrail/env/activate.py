@@ -20,9 +20,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from monotrail.env.finder import StoreFinder, _process_pth
+from monotrail.env.finder import StoreFinder, process_pth
 from monotrail.errors import MonotrailError
 from monotrail.store.layout import canonical_name
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from monotrail.env.record import EnvRecord
 
 
 class FirstFinder(StoreFinder):
@@ -41,7 +45,7 @@ class FirstFinder(StoreFinder):
 _slots: dict[str, tuple[FirstFinder, list[str]]] = {}
 
 
-def activate(record: dict[str, Any], slot: str) -> None:
+def activate(record: EnvRecord, slot: str) -> None:
     """Make ``record``'s packages importable now, replacing the earlier record of ``slot``."""
     problems = conflicts(record)
     if problems:
@@ -52,19 +56,19 @@ def activate(record: dict[str, Any], slot: str) -> None:
     old_finder, old_paths = _slots.pop(slot, (None, []))
     if old_finder in sys.meta_path:
         sys.meta_path.remove(old_finder)
-    added = [*record.get("head", []), *record["entries"]]
+    added = [*record["head"], *record["entries"]]
     kept = set(added) | {p for _, paths in _slots.values() for p in paths}
     sys.path[:] = [p for p in sys.path if p not in old_paths or p in kept]
     new = [p for p in added if p not in sys.path]
     position = _before_site_packages()
     sys.path[position:position] = new
-    finder = FirstFinder(record["entries"], record["index"], record.get("flat", {}))
+    finder = FirstFinder(record["entries"], record["index"], record["flat"])
     sys.meta_path.insert(0, finder)
     _slots[slot] = (finder, added)
     importlib.invalidate_caches()
-    for pth in record.get("pth", []):
+    for pth in record["pth"]:
         if os.path.dirname(pth) in new:
-            _process_pth(pth)
+            process_pth(pth)
 
 
 def _before_site_packages() -> int:
@@ -78,13 +82,12 @@ def _before_site_packages() -> int:
     return len(sys.path)
 
 
-def conflicts(record: dict[str, Any]) -> list[str]:
+def conflicts(record: EnvRecord) -> list[str]:
     """Imported modules whose distribution the record would give another version (or replace)."""
     from monotrail.store.fill import read_entry
 
     problems = []
-    entries: list[str] = record["entries"]
-    for path, (name, version) in zip(entries, record["packages"], strict=True):
+    for path, (name, version) in zip(record["entries"], record["packages"], strict=True):
         for module_name in read_entry(Path(path)).top_level:
             module = sys.modules.get(module_name)
             loaded = _loaded_from(module, module_name) if module is not None else None

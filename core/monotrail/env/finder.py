@@ -23,9 +23,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-# Fields of the record that this module reads; written by monotrail.env.writer (marshal data,
-# monotrail.env.launch.ENV_FORMAT).
-RECORD_FORMAT = 3
+    from monotrail.env.record import EnvRecord
+
 # The folder of an entry holding its wheel's scripts (monotrail.paths.ENTRY_SCRIPTS_DIR): on
 # sys.path as part of the entry, but not a namespace package as it would be for PathFinder.
 SCRIPTS_DIR = "bin"
@@ -87,7 +86,7 @@ def _package_spec(fullname: str, package_dir: str) -> ModuleSpec:
     return spec
 
 
-def _process_pth(pth_file: str) -> None:
+def process_pth(pth_file: str) -> None:
     """Do what site.py does with a .pth file: add paths, run ``import`` lines."""
     directory = os.path.dirname(pth_file)
     try:
@@ -106,7 +105,7 @@ def _process_pth(pth_file: str) -> None:
             sys.path.append(candidate)
 
 
-def install(record: dict[str, Any]) -> StoreFinder:
+def install(record: EnvRecord) -> StoreFinder:
     """Activate an environment record (a dict) in this interpreter."""
     entries = record["entries"]
     head_roots = record.get("head", [])
@@ -121,8 +120,15 @@ def install(record: dict[str, Any]) -> StoreFinder:
         position = len(sys.meta_path)
     sys.meta_path.insert(position, finder)
     for pth in record.get("pth", []):
-        _process_pth(pth)
+        process_pth(pth)
     return finder
+
+
+def _same_file(first: str, second: str) -> bool:
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return False
 
 
 def _site_paths() -> set[str]:
@@ -139,7 +145,9 @@ def bootstrap(boot_dir: str) -> StoreFinder | None:
     """Called from the bootstrap sitecustomize: hide the base site-packages, install the env.
 
     Does nothing (but removing the bootstrap from sys.path) when the record is for another
-    interpreter, so that a different Python started from within the environment is unaffected.
+    interpreter, so that a different Python started from within the environment is unaffected,
+    or for another bootstrap folder: a record is read only by the finder it was written for
+    (its folder is named by the finder's digest), so the record's shape needs no check here.
     """
     record_path = os.environ.get("MONOTRAIL_ENV")
     sys.path[:] = [p for p in sys.path if p != boot_dir]
@@ -149,16 +157,16 @@ def bootstrap(boot_dir: str) -> StoreFinder | None:
 
     try:
         with open(record_path, "rb") as handle:
-            record = marshal.load(handle)
+            record: EnvRecord = marshal.load(handle)
         if not isinstance(record, dict):
             raise ValueError("not a record")
     except (OSError, EOFError, ValueError, TypeError) as err:
         sys.stderr.write(f"monotrail: cannot read environment record {record_path}: {err}\n")
         return None
-    if (
-        record.get("cache_tag") != sys.implementation.cache_tag
-        or record.get("format") != RECORD_FORMAT
-    ):
+    if record.get("cache_tag") != sys.implementation.cache_tag:
+        return None
+    boot = record.get("boot")
+    if boot != boot_dir and not (isinstance(boot, str) and _same_file(boot, boot_dir)):
         return None
     site_dirs = _site_paths()
     allowed = set(record.get("stdlib", []))

@@ -1,8 +1,9 @@
-"""Environment records: a resolution mapped onto store entries for one interpreter.
+"""Writing an env record (env/record.py) and what it points at besides the store's entries.
 
-A record holds what the finder needs at startup (entries in order, the import index, ``.pth``
-files, the standard library's folders, the project's source) and what the launcher needs (the
-interpreter, the bootstrap folder, the console-script folder). Records are written atomically.
+Next to the record: the bootstrap folder (shared by every environment of one monotrail), and the
+environment's own folder ``envs/<key>/`` with ``bin/`` (console scripts that work from anywhere)
+and ``site/`` (a dist-info for the project itself). The folder is made aside and swapped in, the
+record written in one rename: a record never points at half-written folders.
 """
 
 from __future__ import annotations
@@ -11,15 +12,36 @@ import errno
 import os
 import shutil
 import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from monotrail import __version__, paths
-from monotrail.env import launch
+from monotrail import __version__, _fs, paths
+from monotrail.env import launch, record
 from monotrail.python import isolated
 from monotrail.python.interpreter import Interpreter
 from monotrail.store import bytecode
 from monotrail.store.fill import Entry
-from monotrail.targets.project_source import ProjectSource
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from monotrail.env.record import EnvRecord, Owner
+
+
+@dataclass
+class ProjectSource:
+    """The target's own code, imported from its folders as with an editable install."""
+
+    #: Folders put on ``sys.path`` before the entries.
+    head: list[str] = field(default_factory=list)
+    #: A flat layout: import name -> the folder that is the package (``src/__init__.py``).
+    flat: dict[str, str] = field(default_factory=dict)
+    #: Console scripts it declares: name -> ``module:attr``.
+    scripts: dict[str, str] = field(default_factory=dict)
+    #: The project's own distribution (Poetry installs the root project): name and version for
+    #: ``importlib.metadata.version(...)``, entry points for plugins it declares.
+    name: str | None = None
+    version: str | None = None
+    entry_points: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def boot_dir(interpreter: Interpreter) -> Path:
@@ -136,11 +158,15 @@ def write_record(
     interpreter: Interpreter,
     entries: list[Entry],
     source: ProjectSource,
-    meta: dict[str, object],
-    extra_inputs: dict[str, str] | None = None,
-) -> dict[str, object]:
-    """Write the record (and its bin folder) for ``key``; returns the record."""
-    record_file = launch.record_path(key)
+    owner: Owner,
+    extra_inputs: dict[str, str],
+    compiled: bool,
+) -> EnvRecord:
+    """Write the env record (and its folder) for ``key``; returns the record.
+
+    ``compiled`` says that the entries have bytecode for ``interpreter``.
+    """
+    record_file = record.path_of(key)
     bin_dir = paths.envs_dir() / key / "bin"
     boot = boot_dir(interpreter)
     stdlib_names = set(interpreter.stdlib_module_names or ())
@@ -151,8 +177,6 @@ def write_record(
             if name not in stdlib_names:
                 index.setdefault(name, []).append(number)
         pth.extend(str(entry.path / name) for name in entry.pth)
-    # bin/ (console scripts) and site/ (the project's own dist-info) are made aside, then
-    # swapped in: a record never points at half-written folders.
     env_dir = paths.envs_dir() / key
     tmp_env = paths.tmp_dir() / f"env.{key}.{os.getpid()}"
     shutil.rmtree(tmp_env, ignore_errors=True)
@@ -165,9 +189,10 @@ def write_record(
     env_dir.parent.mkdir(parents=True, exist_ok=True)
     _swap_in(tmp_env, env_dir)
     head = [*source.head, str(env_dir / "site")] if source.name else source.head
-    record: dict[str, object] = {
-        "format": launch.ENV_FORMAT,
-        "path": str(record_file),
+    written: EnvRecord = {
+        **owner,
+        "format": record.FORMAT,
+        "path": record_file,
         "interpreter": executable,
         "base_interpreter": interpreter.executable,
         "python_version": interpreter.full_version,
@@ -182,12 +207,8 @@ def write_record(
         "pth": pth,
         "scripts": scripts,
         "packages": [[e.name, e.version] for e in entries],
-        "extra_inputs": extra_inputs or {},
-        **meta,
+        "extra_inputs": extra_inputs,
+        "bytecode": compiled,
     }
-    folder, name = os.path.split(record_file)
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(launch.dump_record(record))
-    os.replace(tmp, record_file)
-    return record
+    _fs.atomic_write(record_file, record.dump(written))
+    return written

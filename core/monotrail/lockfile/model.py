@@ -1,8 +1,13 @@
-"""The resolved set of packages for one target, as every lock reader produces it."""
+"""The resolved set of packages for one target, as every lock reader produces it.
+
+``to_json`` / ``from_json`` are the one plain-data form of a package list, kept in the
+resolution cache and in the lock a notebook saves.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -38,3 +43,31 @@ class LockedPackage:
 
     def __str__(self) -> str:
         return f"{self.name} {self.version}"
+
+
+def to_json(packages: list[LockedPackage]) -> list[dict[str, Any]]:
+    """``packages`` as JSON-ready data (``from_json`` reads it back)."""
+    return [
+        {
+            "name": p.name,
+            "version": p.version,
+            "artifacts": [[a.filename, a.url, a.hashes] for a in p.artifacts],
+            "indexes": p.indexes,
+            "source_dir": p.source_dir,
+        }
+        for p in packages
+    ]
+
+
+def from_json(data: list[dict[str, Any]]) -> list[LockedPackage]:
+    """The packages ``to_json`` wrote; KeyError, TypeError or ValueError when damaged."""
+    return [
+        LockedPackage(
+            str(p["name"]),
+            str(p["version"]),
+            [Artifact(str(a[0]), a[1], dict(a[2])) for a in p["artifacts"]],
+            [str(i) for i in p["indexes"]],
+            p["source_dir"],
+        )
+        for p in data
+    ]

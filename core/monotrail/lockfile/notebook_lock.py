@@ -15,7 +15,7 @@ from typing import Any
 
 from monotrail import paths
 from monotrail.errors import MonotrailError
-from monotrail.lockfile.model import LockedPackage
+from monotrail.lockfile.model import LockedPackage, from_json, to_json
 
 LOCK_FORMAT = 1
 SUFFIX = ".monotrail-lock.json"
@@ -47,13 +47,11 @@ def default_path(key: str) -> Path:
 def write(
     path: Path, requested: dict[str, Any], packages: list[LockedPackage], python: str
 ) -> None:
-    from monotrail.env.prepare import _packages_to_json
-
     data = {
         "format": LOCK_FORMAT,
         "python": python,
         "requested": requested,
-        "packages": _packages_to_json(packages),
+        "packages": to_json(packages),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -63,8 +61,6 @@ def write(
 
 def read(path: Path) -> tuple[dict[str, Any], list[LockedPackage]]:
     """``(requested, packages)`` of a saved lock."""
-    from monotrail.env.prepare import _packages_from_json
-
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as err:
@@ -74,6 +70,6 @@ def read(path: Path) -> tuple[dict[str, Any], list[LockedPackage]]:
     if not isinstance(data, dict) or data.get("format") != LOCK_FORMAT:
         raise MonotrailError(f"{path}: not a monotrail.interactive lock (format {LOCK_FORMAT})")
     try:
-        return dict(data["requested"]), _packages_from_json(data["packages"])
-    except (KeyError, TypeError, IndexError) as err:
+        return dict(data["requested"]), from_json(data["packages"])
+    except (KeyError, TypeError, IndexError, ValueError) as err:
         raise MonotrailError(f"{path}: damaged lock ({err!r} is missing or wrong)") from None

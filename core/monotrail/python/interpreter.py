@@ -13,7 +13,6 @@ from functools import cached_property
 from pathlib import Path
 
 from monotrail import fingerprint, paths
-from monotrail.env.launch import base_interpreter  # noqa: F401 - re-exported
 from monotrail.errors import MonotrailError
 
 # Bumped whenever the script or the cached fields change, so old cache files are not trusted.

@@ -202,7 +202,7 @@ def install(
 ) -> InstallReport:
     """Make sure every package has a store entry for the target; compile its bytecode."""
     # New entries are referenced by no environment record yet: gc waits until this is done
-    # (callers that write a record hold the lock until then, see sync.prepare).
+    # (callers that write an env record hold the lock until then, see env/prepare.py).
     with locks.store_shared():
         return _install(packages, interpreter, compile_bytecode)
 

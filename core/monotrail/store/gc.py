@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from monotrail import __version__, paths
-from monotrail.env import launch
+from monotrail.env import launch, record
 from monotrail.log import logger
 from monotrail.store import locks
-from monotrail.store.inventory import EnvRecord, iter_entries, iter_envs, tree_size
+from monotrail.store.inventory import StoredEnv, iter_entries, iter_envs, tree_size
 from monotrail.store.layout import canonical_name
 
 #: Temporary files younger than this may belong to a running command that holds no lock.
@@ -100,7 +100,7 @@ def collect(dry_run: bool = False, on_wait: Callable[[], None] | None = None) ->
     return collector.report
 
 
-def _environments(collector: _Collector) -> list[EnvRecord]:
+def _environments(collector: _Collector) -> list[StoredEnv]:
     """Remove dead environment records not in use; returns the ones that stay."""
     live = []
     for env in iter_envs():
@@ -184,14 +184,15 @@ def _artifacts(collector: _Collector, kept: set[str]) -> None:
         collector.remove(folder, "artifact", names)
 
 
-def _interpreters(collector: _Collector, live: list[EnvRecord]) -> None:
+def _interpreters(collector: _Collector, live: list[StoredEnv]) -> None:
     """Remove provisioned interpreters no remaining environment runs, and stale facts."""
     from monotrail.python import choice
 
     used = []
     for env in live:
-        for field_name in ("interpreter", "base_interpreter"):
-            exe = str((env.data or {}).get(field_name, ""))
+        for exe in (
+            (env.data.get("interpreter"), env.data.get("base_interpreter")) if env.data else ()
+        ):
             if exe:
                 used += [exe, os.path.realpath(exe)]
     for folder in sorted(choice.managed_dir().glob("*")):
@@ -216,10 +217,10 @@ def _interpreters(collector: _Collector, live: list[EnvRecord]) -> None:
             collector.remove(facts, "other", "facts of a removed interpreter")
 
 
-def _leftovers(collector: _Collector, live: list[EnvRecord]) -> None:
+def _leftovers(collector: _Collector, live: list[StoredEnv]) -> None:
     """Bootstrap folders, resolutions, lock files and temporary files nobody needs."""
     home = paths.home()
-    boots = {str((env.data or {}).get("boot", "")) for env in live}
+    boots = {env.data.get("boot") for env in live if env.data}
     current = f"{__version__}-{launch.boot_digest()}"
     for boot in sorted((home / "boot").glob("*")):
         if boot.name != current and str(boot) not in boots:
@@ -228,17 +229,17 @@ def _leftovers(collector: _Collector, live: list[EnvRecord]) -> None:
     # unless a running process holds the environment's lock (it may be writing the record).
     keys = {env.key for env in live}
     orphans: dict[str, list[Path]] = {}
-    for resolution in sorted(paths.locks_dir().glob("*.json")):
+    for resolution in sorted(paths.resolutions_dir().glob("*.json")):
         orphans.setdefault(resolution.stem, []).append(resolution)
     envs = paths.envs_dir()
     for item in sorted(envs.glob("*")):
         if item.name.startswith("."):  # a record being written when a process was killed
             if _age(item) > 60:
                 collector.remove(item, "other", "unfinished environment record")
-        elif not item.name.endswith(launch.RECORD_SUFFIX):
+        elif not item.name.endswith(record.SUFFIX):
             # Scripts and lock files of a record that is gone, or a record of an older format.
             key = item.name.split(".")[0]
-            if not (envs / (key + launch.RECORD_SUFFIX)).exists():
+            if not (envs / (key + record.SUFFIX)).exists():
                 orphans.setdefault(key, []).append(item)
     for key, items in orphans.items():
         fd = None if key in keys else locks.try_env_exclusive(key)

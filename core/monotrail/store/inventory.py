@@ -14,8 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from monotrail import paths
-from monotrail.env import launch
+from monotrail.env import record
 from monotrail.store.layout import canonical_name
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from monotrail.env.record import EnvRecord
 
 
 @dataclass(frozen=True)
@@ -34,12 +38,12 @@ class StoredEntry:
 
 
 @dataclass
-class EnvRecord:
-    """One environment record; ``data`` is None when the file cannot be read."""
+class StoredEnv:
+    """One env record file; ``data`` is None when the file cannot be read."""
 
     key: str
     path: Path
-    data: dict[str, object] | None
+    data: EnvRecord | None
     dead_because: str | None = None
     entries: list[str] = field(default_factory=list)
 
@@ -101,7 +105,7 @@ def _changed(files: object) -> str | None:
     return None
 
 
-def dead_because(data: dict[str, object] | None) -> str | None:
+def dead_because(data: EnvRecord | None) -> str | None:
     """Why an environment is dead (never used again), None when it is alive.
 
     Dead: its project folder is gone, one of the files its lock came from changed or is gone
@@ -110,7 +114,7 @@ def dead_because(data: dict[str, object] | None) -> str | None:
     """
     if data is None:
         return "unreadable record"
-    if data.get("format") != launch.ENV_FORMAT:
+    if data.get("format") != record.FORMAT:
         return "record of an older monotrail"
     project = data.get("project")
     if project and not os.path.isdir(str(project)):
@@ -124,7 +128,7 @@ def dead_because(data: dict[str, object] | None) -> str | None:
     return None
 
 
-def iter_envs() -> list[EnvRecord]:
+def iter_envs() -> list[StoredEnv]:
     """The environment records of the writable store, each with its verdict."""
     found = []
     try:
@@ -132,14 +136,14 @@ def iter_envs() -> list[EnvRecord]:
     except OSError:
         return []
     for name in names:
-        if name.startswith(".") or not name.endswith(launch.RECORD_SUFFIX):
+        if name.startswith(".") or not name.endswith(record.SUFFIX):
             continue
         path = paths.envs_dir() / name
-        data = launch.read_record(str(path))
+        data = record.read(str(path))
         entries = data.get("entries") if data else None
         found.append(
-            EnvRecord(
-                key=name[: -len(launch.RECORD_SUFFIX)],
+            StoredEnv(
+                key=name[: -len(record.SUFFIX)],
                 path=path,
                 data=data,
                 dead_because=dead_because(data),
@@ -149,9 +153,9 @@ def iter_envs() -> list[EnvRecord]:
     return found
 
 
-def users(envs: list[EnvRecord]) -> dict[str, list[EnvRecord]]:
+def users(envs: list[StoredEnv]) -> dict[str, list[StoredEnv]]:
     """Entry path -> the environments that reference it."""
-    used: dict[str, list[EnvRecord]] = {}
+    used: dict[str, list[StoredEnv]] = {}
     for env in envs:
         for entry in env.entries:
             used.setdefault(entry, []).append(env)

@@ -25,13 +25,17 @@ from monotrail import paths
 from monotrail.errors import MonotrailError
 from monotrail.store import layout, locks
 from monotrail.store.inventory import (
-    EnvRecord,
     StoredEntry,
+    StoredEnv,
     iter_entries,
     iter_envs,
     sha256_file,
     users,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from monotrail.env.record import EnvRecord
 
 #: ``name.cpython-312.pyc`` or ``name.cpython-312.opt-1.pyc`` in ``__pycache__``.
 _PYC = re.compile(r"^(?P<stem>[^.]+)\.[\w-]+(?:\.opt-\d+)?\.pyc$")
@@ -189,7 +193,7 @@ def _discard(path: Path) -> None:
     shutil.rmtree(trash, ignore_errors=True)
 
 
-def repair(broken: Broken, envs: list[EnvRecord]) -> str:
+def repair(broken: Broken, envs: list[StoredEnv]) -> str:
     """Replace one broken entry; returns what was done, for the report."""
     from monotrail.python import interpreter
     from monotrail.store import bytecode, fill
@@ -206,7 +210,7 @@ def repair(broken: Broken, envs: list[EnvRecord]) -> str:
             tags = {}
             for env in using:
                 if env.data and env.dead_because is None:
-                    tags[str(env.data.get("cache_tag"))] = _base_interpreter(env.data)
+                    tags[env.data["cache_tag"]] = _base_interpreter(env.data)
             for exe in tags.values():
                 try:
                     target = interpreter.query(exe)
@@ -222,16 +226,16 @@ def repair(broken: Broken, envs: list[EnvRecord]) -> str:
     return f"repaired {entry}: reinstalled for {', '.join(sorted({e.owner for e in live}))}"
 
 
-def _base_interpreter(record: dict[str, object]) -> str:
-    """The real interpreter of a record (``interpreter`` may be its launch link)."""
-    return str(record.get("base_interpreter") or record.get("interpreter"))
+def _base_interpreter(data: EnvRecord) -> str:
+    """The real interpreter of an env record (``interpreter`` is its launch link)."""
+    return data.get("base_interpreter") or data["interpreter"]
 
 
-def _prepare_again(env: EnvRecord) -> None:
+def _prepare_again(env: StoredEnv) -> None:
     """Prepare the environment of a project again, as its next run would."""
-    from monotrail.env import prepare
+    from monotrail.env.prepare import prepare
     from monotrail.python import interpreter
-    from monotrail.targets import project
+    from monotrail.targets import project, project_env
 
     assert env.data is not None
     root = env.data.get("project")
@@ -239,11 +243,10 @@ def _prepare_again(env: EnvRecord) -> None:
         raise MonotrailError(
             f"{env.owner}: its environment lost an entry; run the tool again to reinstall it"
         )
-    found = project.discover(explicit=Path(str(root)))
+    found = project.discover(explicit=Path(root))
     target = interpreter.query(_base_interpreter(env.data))
-    extras = [str(e) for e in env.data.get("extras", [])]  # type: ignore[attr-defined]
-    groups = [str(g) for g in env.data.get("groups", [])]  # type: ignore[attr-defined]
-    prepare.prepare(found, target, extras, groups)
+    extras, groups = env.data.get("extras", []), env.data.get("groups", [])
+    prepare(project_env.target(found, target, extras, groups), target)
 
 
 def remove_leftovers() -> int:

@@ -14,18 +14,37 @@ from monotrail.store.layout import canonical_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds on the fast path
-    from monotrail.cli.ppipx_args import PpipxArgs
+    from monotrail.env.prepare import Target
+    from monotrail.env.record import EnvRecord, Owner
     from monotrail.lockfile.model import LockedPackage
+    from monotrail.python.interpreter import Interpreter
 
 
-def requirement(args: PpipxArgs) -> str:
+class App:
+    """Which app to run, and with what (a plain class: dataclasses cost ~10 ms to import)."""
+
+    def __init__(self) -> None:
+        #: The distribution that provides the app.
+        self.package = ""
+        #: The version wanted; None for the newest (resolved once).
+        self.version: str | None = None
+        self.extras: list[str] = []
+        #: More requirements installed beside it (``--with``).
+        self.with_requirements: list[str] = []
+        #: The console script to run; None for the one named like the package.
+        self.command: str | None = None
+        #: Resolve again even when a resolution is kept.
+        self.refresh = False
+
+
+def requirement(args: App) -> str:
     """The app as a PEP 508 requirement: ``name[extras]==version``."""
     extras = f"[{','.join(sorted(set(args.extras)))}]" if args.extras else ""
     pin = f"=={args.version}" if args.version else ""
     return f"{args.package}{extras}{pin}"
 
 
-def env_key(args: PpipxArgs, executable: str) -> str:
+def env_key(args: App, executable: str) -> str:
     inputs = [
         f"ppipx={canonical_name(args.package)}",
         f"version={args.version or ''}",
@@ -34,45 +53,38 @@ def env_key(args: PpipxArgs, executable: str) -> str:
     return launch.env_key(None, executable, args.extras, [], inputs)
 
 
-def prepare(args: PpipxArgs, executable: str, key: str) -> dict[str, object]:
-    """Resolve (unless remembered, or ``--refresh``), install and write the app's record."""
-    from monotrail.env import package_env, prepare
-    from monotrail.python import interpreter
+def target(args: App, key: str) -> Target:
+    """The app as a target: resolved once with pip (resolution cache; ``--refresh`` resolves
+    again), the newest version unless ``--version``."""
+    from monotrail.env.prepare import Target
+    from monotrail.resolve import cache
 
-    target = interpreter.query(executable)
-    packages = None if args.refresh else prepare.load_resolution(key)
-    if packages is None:
-        packages = _resolve(args, target)
-        prepare.save_resolution(key, packages)
-    meta: dict[str, object] = {
-        "project": None,
-        "tool": f"ppipx {requirement(args)}",
-        "inputs": {},
-        "app": canonical_name(args.package),
-    }
-    return package_env.prepare(key, packages, target, meta).record
+    wanted = requirement(args)
+
+    def packages(interpreter: Interpreter) -> list[LockedPackage]:
+        return cache.remembered(
+            key, f"{wanted} with pip", lambda: _resolve(args, interpreter), args.refresh
+        )
+
+    owner: Owner = {"project": None, "tool": f"ppipx {wanted}", "inputs": {}}
+    owner["app"] = canonical_name(args.package)
+    return Target(key, packages, owner)
 
 
-def _resolve(args: PpipxArgs, target: object) -> list[LockedPackage]:
-    import sys
+def _resolve(args: App, target: Interpreter) -> list[LockedPackage]:
     from pathlib import Path
 
     from monotrail.resolve import pip_resolver
 
     wanted = requirement(args)
-    print(f"Resolving {wanted} with pip...", file=sys.stderr)
     try:
-        report = pip_resolver.run_pip_report(
-            [wanted, *args.with_requirements],
-            target,  # type: ignore[arg-type]
-            Path.cwd(),
-        )
+        report = pip_resolver.run_pip_report([wanted, *args.with_requirements], target, Path.cwd())
     except MonotrailError as err:
         raise MonotrailError(_resolve_error(args, wanted, str(err))) from None
     return pip_resolver.packages_from_report(report)
 
 
-def _resolve_error(args: PpipxArgs, wanted: str, message: str) -> str:
+def _resolve_error(args: App, wanted: str, message: str) -> str:
     """pip's complaint about the app, said in the app's terms."""
     reason = message.split(": ", 1)[-1]
     if f"requirement {wanted} " in reason and "(from versions: none)" in reason:
@@ -84,9 +96,9 @@ def _resolve_error(args: PpipxArgs, wanted: str, message: str) -> str:
     return f"ppipx: cannot resolve {wanted}: {reason}"
 
 
-def pick_command(record: dict[str, object], args: PpipxArgs) -> str:
+def pick_command(record: EnvRecord, args: App) -> str:
     """The console script to run: ``--command``, else the one named like the package."""
-    scripts: list[str] = list(record.get("scripts", []))  # type: ignore[call-overload]
+    scripts = record["scripts"]
     wanted = args.command or args.package
     if wanted in scripts:
         return wanted
@@ -105,16 +117,14 @@ def pick_command(record: dict[str, object], args: PpipxArgs) -> str:
     )
 
 
-def app_commands(record: dict[str, object], package: str) -> tuple[list[str], str]:
+def app_commands(record: EnvRecord, package: str) -> tuple[list[str], str]:
     """The app's own console scripts (from its store entry) and its version."""
     from pathlib import Path
 
     from monotrail.store.fill import read_entry
 
     name = canonical_name(package)
-    entries: list[str] = record["entries"]  # type: ignore[assignment]
-    versions: list[list[str]] = record["packages"]  # type: ignore[assignment]
-    for path, (dist, version) in zip(entries, versions, strict=True):
+    for path, (dist, version) in zip(record["entries"], record["packages"], strict=True):
         if canonical_name(dist) == name:
             entry = read_entry(Path(path))
             found = {*entry.console_scripts, *entry.gui_scripts, *entry.data_scripts}

@@ -7,26 +7,15 @@ maps the project's import name straight to ``src``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from monotrail import toml
+from monotrail.env.writer import ProjectSource
 from monotrail.targets.project import POETRY, Project
 
 
-@dataclass
-class ProjectSource:
-    head: list[str] = field(default_factory=list)
-    flat: dict[str, str] = field(default_factory=dict)
-    scripts: dict[str, str] = field(default_factory=dict)  # name -> "module:attr"
-    #: The project's own distribution (Poetry installs the root project): name and version for
-    #: ``importlib.metadata.version(...)``, entry points for plugins it declares.
-    name: str | None = None
-    version: str | None = None
-    entry_points: dict[str, dict[str, str]] = field(default_factory=dict)
-
-
 def read(project: Project) -> ProjectSource:
+    """The project's own source, from its pyproject.toml (Poetry projects)."""
     result = ProjectSource()
     pyproject = project.root / "pyproject.toml"
     if project.kind != POETRY or not pyproject.is_file():

@@ -2,8 +2,8 @@
 
 The script is its own project, isolated from any project around it. Its environment is keyed by
 the block's text and the requested interpreter, so editing the script's code changes nothing and
-editing the block makes a new environment. The resolution (pip's resolver) is remembered beside
-the env record and reused while the block is unchanged.
+editing the block makes a new environment. The resolution (pip's resolver) is kept in the
+resolution cache under the env key and reused while the block is unchanged.
 
 ``script_in`` and ``env_key`` are stdlib-only: they run on ``run``'s fast path.
 """
@@ -18,6 +18,8 @@ from monotrail.lockfile import script_metadata
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds on the fast path
+    from monotrail.env.prepare import Target
+    from monotrail.env.record import Owner
     from monotrail.lockfile.model import LockedPackage
     from monotrail.python.interpreter import Interpreter
 
@@ -73,36 +75,44 @@ def env_key(block: str, executable: str) -> str:
     return launch.env_key(None, executable, [], [], [f"pep723={digest}"])
 
 
-def prepare(script: str, block: str, executable: str, requested: str | None) -> dict[str, object]:
-    """Resolve (unless remembered), install and write the env record of ``script``."""
-    from monotrail.env import package_env, prepare
+def target(script: str, block: str, executable: str) -> Target:
+    """The script as a target: its block's dependencies, resolved once (resolution cache).
+
+    ``executable`` is the default (or ``-p``) interpreter, which names the env record;
+    the interpreter that runs the script is ``interpreter_for`` it.
+    """
+    from monotrail.env.prepare import Target
+    from monotrail.resolve import cache
 
     metadata = script_metadata.parse(block, script)
-    target = _interpreter_for(script, metadata.requires_python, executable, requested)
     key = env_key(block, executable)
-    packages = prepare.load_resolution(key)
-    if packages is None:
-        packages = _resolve(script, metadata.dependencies, target)
-        prepare.save_resolution(key, packages)
-    meta: dict[str, object] = {
-        "project": None,
-        "tool": f"script {script}",
-        # gc keeps the environment while the script exists ("" = any content).
-        "inputs": {script: ""},
-    }
-    return package_env.prepare(key, packages, target, meta).record
+
+    def packages(interpreter: Interpreter) -> list[LockedPackage]:
+        if not metadata.dependencies:
+            return []
+        return cache.remembered(
+            key,
+            f"the dependencies of {script} with pip",
+            lambda: _resolve(script, metadata.dependencies, interpreter),
+        )
+
+    # gc keeps the environment while the script exists ("" = any content).
+    owner: Owner = {"project": None, "tool": f"script {script}", "inputs": {script: ""}}
+    return Target(key, packages, owner)
+
+
+def interpreter_for(script: str, block: str, executable: str, requested: str | None) -> Interpreter:
+    """The interpreter the script runs with: see ``_interpreter_for``."""
+    metadata = script_metadata.parse(block, script)
+    return _interpreter_for(script, metadata.requires_python, executable, requested)
 
 
 def _resolve(script: str, dependencies: list[str], target: Interpreter) -> list[LockedPackage]:
-    import sys
     from pathlib import Path
 
     from monotrail.errors import MonotrailError
     from monotrail.resolve import pip_resolver
 
-    if not dependencies:
-        return []
-    print(f"Resolving the dependencies of {script} with pip...", file=sys.stderr)
     try:
         report = pip_resolver.run_pip_report(dependencies, target, Path(script).parent)
     except MonotrailError as err:
