@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
+from monotrail import log
 from monotrail.errors import MonotrailError
 
 TYPE_CHECKING = False
@@ -78,13 +79,6 @@ def _as_python(name: str, args: list[str]) -> int:
         return 130
 
 
-def debug(message: str) -> None:
-    """A decision explained under MONOTRAIL_LOG=debug / -v (stdlib: logging is not set up on
-    the fast path)."""
-    if os.environ.get("MONOTRAIL_LOG", "").lower() == "debug":
-        print(f"monotrail DEBUG: {message}", file=sys.stderr)
-
-
 def _report(err: MonotrailError) -> int:
     sys.stdout.flush()
     print(f"error: {err}", file=sys.stderr)
@@ -101,7 +95,7 @@ def run(argv: list[str]) -> int:
         print(run_args.RUN_HELP, end="")
         return 0
     if args.verbose:
-        os.environ["MONOTRAIL_LOG"] = "debug"
+        log.set_debug()
     if args.mode == "python" and args.project is None:
         from monotrail.targets import script
 
@@ -119,7 +113,7 @@ def run(argv: list[str]) -> int:
     if record is None:
         record = _prepare(project, executable, args)
     else:
-        debug(f"fast path, environment record {record['path']}")
+        log.debug(f"fast path, environment record {record['path']}")
     if args.mode == "python":
         exec_python(record, args.args)
     else:
@@ -180,7 +174,7 @@ def _target_executable(requested: str | None, project: Project | None = None) ->
         except MonotrailError:
             project = None
     executable, reason = choice.choose(requested, project.root_dir if project else None)
-    debug(f"interpreter {executable} ({reason})")
+    log.debug(f"interpreter {executable} ({reason})")
     return executable
 
 
@@ -205,7 +199,6 @@ def _run_matrix(project: Project, args: RunArgs) -> int:
 
 
 def _prepare(project: object, executable: str, args: object) -> dict[str, object]:
-    from monotrail import log
     from monotrail.env import prepare
     from monotrail.python import interpreter
 

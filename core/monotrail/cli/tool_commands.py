@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from monotrail.cli.main import debug
+from monotrail import log
 from monotrail.errors import MonotrailError
 
 TYPE_CHECKING = False
@@ -22,7 +22,7 @@ def _interpreter(requested: str | None) -> str:
     from monotrail.python import choice
 
     executable, reason = choice.choose(requested, None)
-    debug(f"interpreter {executable} ({reason})")
+    log.debug(f"interpreter {executable} ({reason})")
     return executable
 
 
@@ -36,17 +36,15 @@ def ppipx(argv: list[str]) -> int:
         print(ppipx_args.PPIPX_HELP, end="")
         return 0
     if args.verbose:
-        os.environ["MONOTRAIL_LOG"] = "debug"
+        log.set_debug()
     executable = _interpreter(args.python)
     key = app.env_key(args, executable)
     record = None if args.refresh else load_valid_record(key)
     if record is None:
-        from monotrail import log
-
         log.configure(args.verbose)
         record = app.prepare(args, executable, key)
     else:
-        debug(f"fast path, environment record {record['path']}")
+        log.debug(f"fast path, environment record {record['path']}")
     exec_command(record, app.pick_command(record, args), args.args)
     return 0  # not reached: exec replaced the process
 
@@ -62,7 +60,7 @@ def from_git(argv: list[str]) -> int:
         return 0
     args = parsed.run
     if args.verbose:
-        os.environ["MONOTRAIL_LOG"] = "debug"
+        log.set_debug()
     requested = args.python[0] if args.python else None
     checkout = git_checkout.checkout_dir(parsed.url, parsed.rev)
     record = None
@@ -73,7 +71,6 @@ def from_git(argv: list[str]) -> int:
             git_checkout.env_key(project, executable, args.extras, args.groups)
         )
     if record is None:
-        from monotrail import log
         from monotrail.python import interpreter
 
         log.configure(args.verbose)
@@ -86,7 +83,7 @@ def from_git(argv: list[str]) -> int:
         )
         record = prepared.record
     else:
-        debug(f"fast path, environment record {record['path']}")
+        log.debug(f"fast path, environment record {record['path']}")
     _exec(record, args, f"{parsed.url} at {parsed.rev}")
     return 0  # not reached
 
@@ -114,12 +111,10 @@ def run_script(inline: tuple[str, str], args: RunArgs) -> int:
     executable = _interpreter(requested)
     record = load_valid_record(script.env_key(block, executable))
     if record is None:
-        from monotrail import log
-
         log.configure(args.verbose)
         record = script.prepare(path, block, executable, requested)
     else:
-        debug(f"fast path, environment record {record['path']} (PEP 723 script {path})")
+        log.debug(f"fast path, environment record {record['path']} (PEP 723 script {path})")
     _exec(record, args, path)
     return 0  # not reached
 
