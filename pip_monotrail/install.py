@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from monotrail import paths
+from monotrail import api, paths
 from monotrail.errors import MonotrailError
 from monotrail.python import interpreter
 from monotrail.python.interpreter import Interpreter
@@ -52,9 +52,7 @@ def _target_python(given: str | None) -> str:
     venv = link.find_venv(given) if given else link.active_venv()
     if venv is not None:
         return str(link.venv_python(venv))
-    from monotrail.cli.main import _target_executable
-
-    return _target_executable(given)
+    return api.choose_python(given)
 
 
 def _resolve(
@@ -169,7 +167,6 @@ def _requirement_projects(files: list[str]) -> list[Project]:
 
 def _into_store(options: argparse.Namespace, pip_args: list[str], started: float) -> int:
     """No virtualenv: fill the store, record the resolution, never touch site-packages."""
-    from monotrail.cli.main import _target_executable
     from monotrail.env import prepare
     from monotrail.env.launch import env_key
     from monotrail.lockfile import pylock
@@ -178,7 +175,7 @@ def _into_store(options: argparse.Namespace, pip_args: list[str], started: float
         pylock.check_name(Path(options.lock))
     recorded = _requirement_projects(options.requirement)
     # The interpreter `monotrail run` would pick in that project, so that the record fits it.
-    chosen = _target_executable(options.python, recorded[0] if recorded else None)
+    chosen = api.choose_python(options.python, recorded[0].root_dir if recorded else None)
     target = interpreter.query(chosen)
     report = _resolve(options, pip_args, target, ignore_installed=True)
     if options.dry_run:

@@ -137,3 +137,19 @@ def from_git(url: str, rev: str) -> None:
         raise InteractiveError(str(err)) from None
     head = ", ".join(prepared.record.get("head", []))  # type: ignore[arg-type]
     print(f"monotrail: {url} at {rev} is importable ({head})")
+
+
+def choose_python(requested: str | None = None, project_root: str | None = None) -> str:
+    """The interpreter ``monotrail run`` uses: ``requested`` (``X.Y``, ``X.Y.Z`` or a path; a
+    version nothing on the machine provides is provisioned), else the project's
+    ``.python-version``, else the newest Python its ``requires-python`` allows, else the newest
+    found. ``project_root`` None: the project around the working directory, if there is one."""
+    from monotrail.python import choice
+    from monotrail.targets.project import discover
+
+    if project_root is None:
+        try:
+            project_root = discover().root_dir
+        except MonotrailError:
+            pass
+    return choice.for_project(requested, project_root)

@@ -69,14 +69,13 @@ class InstallCommand(MonotrailCommand):
         options above; export-venv shares this."""
         from pathlib import Path
 
-        from monotrail.cli.main import _target_executable
         from monotrail.env import prepare
-        from monotrail.python import interpreter
+        from monotrail.python import choice, interpreter
         from monotrail.targets import project
 
         explicit = self.option("project")
         found = project.discover(explicit=Path(explicit) if explicit else None)
-        target = interpreter.query(_target_executable(self.option("python"), found))
+        target = interpreter.query(choice.for_project(self.option("python"), found.root_dir))
         extras = [e for value in self.option("extras") for e in value.replace(",", " ").split()]
         prepared = prepare.prepare(
             found, target, extras, list(self.option("group")), not self.option("no-compile")

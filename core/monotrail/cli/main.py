@@ -62,6 +62,7 @@ def _as_python(name: str, args: list[str]) -> int:
     In a project this is ``monotrail run [-p 3.X] python ARGS``, so ``#!/usr/bin/env python3``
     scripts get the project's environment; elsewhere it is the plain interpreter.
     """
+    from monotrail.python import choice
     from monotrail.targets.project import discover
 
     version = name[len("python") :] if "." in name else None
@@ -69,7 +70,7 @@ def _as_python(name: str, args: list[str]) -> int:
         try:
             discover()
         except MonotrailError:
-            executable = _target_executable(version)
+            executable = choice.for_project(version, None)
             sys.stdout.flush()
             os.execv(executable, [executable, *args])
         return run([*(["-p", version] if version else []), "python", *args])
@@ -88,6 +89,7 @@ def _report(err: MonotrailError) -> int:
 def run(argv: list[str]) -> int:
     from monotrail.cli import run_args
     from monotrail.env.launch import env_key, exec_command, exec_python, load_valid_record
+    from monotrail.python import choice
     from monotrail.targets.project import discover
 
     args = run_args.parse(argv)
@@ -107,7 +109,7 @@ def run(argv: list[str]) -> int:
     project = discover(explicit=args.project)
     if len(set(args.python)) > 1:
         return _run_matrix(project, args)
-    executable = _target_executable(args.python[0] if args.python else None, project)
+    executable = choice.for_project(args.python[0] if args.python else None, project.root_dir)
     key = env_key(project, executable, args.extras, args.groups)
     record = load_valid_record(key)
     if record is None:
@@ -134,6 +136,7 @@ def install_is_noop(argv: list[str]) -> bool:
     """
     from monotrail.cli import run_args
     from monotrail.env.launch import env_key, load_valid_record
+    from monotrail.python import choice
     from monotrail.targets.project import discover
 
     if any(word in ("-h", "--help", "-v", "--verbose", "--no-compile", "python") for word in argv):
@@ -145,7 +148,7 @@ def install_is_noop(argv: list[str]) -> bool:
     if len(args.python) > 1:
         return False
     project = discover(explicit=args.project)
-    executable = _target_executable(args.python[0] if args.python else None, project)
+    executable = choice.for_project(args.python[0] if args.python else None, project.root_dir)
     record = load_valid_record(env_key(project, executable, args.extras, args.groups))
     if record is None or record.get("bytecode") is not True:
         return False
@@ -157,31 +160,11 @@ def install_is_noop(argv: list[str]) -> bool:
     return True
 
 
-def _target_executable(requested: str | None, project: Project | None = None) -> str:
-    """The interpreter to run: ``-p`` (a version or a path), else the project's choice.
-
-    Without ``-p`` the project's ``.python-version``, then its ``requires-python`` / Poetry
-    ``python`` constraint, then the newest Python found decide (choice.py; cached, so this
-    starts no process on the fast path).
-    """
-    from monotrail.python import choice
-
-    if project is None:
-        from monotrail.targets.project import discover
-
-        try:
-            project = discover()
-        except MonotrailError:
-            project = None
-    executable, reason = choice.choose(requested, project.root_dir if project else None)
-    log.debug(f"interpreter {executable} ({reason})")
-    return executable
-
-
 def _run_matrix(project: Project, args: RunArgs) -> int:
     """Several ``-p``: the program once per version, then a summary table (matrix.py)."""
     from monotrail.cli import matrix
     from monotrail.env.launch import env_key, load_valid_record
+    from monotrail.python import choice
 
     def record_for(executable: str) -> dict[str, object]:
         key = env_key(project, executable, args.extras, args.groups)
@@ -189,7 +172,7 @@ def _run_matrix(project: Project, args: RunArgs) -> int:
 
     return matrix.run_matrix(
         list(dict.fromkeys(args.python)),
-        lambda request: _target_executable(request, project),
+        lambda request: choice.for_project(request, project.root_dir),
         record_for,
         args.mode,
         args.command,

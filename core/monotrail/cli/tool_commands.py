@@ -17,18 +17,10 @@ if TYPE_CHECKING:  # typing costs milliseconds on the fast path
     from monotrail.cli.run_args import RunArgs
 
 
-def _interpreter(requested: str | None) -> str:
-    """``-p`` or the default Python, for environments that belong to no project."""
-    from monotrail.python import choice
-
-    executable, reason = choice.choose(requested, None)
-    log.debug(f"interpreter {executable} ({reason})")
-    return executable
-
-
 def ppipx(argv: list[str]) -> int:
     from monotrail.cli import ppipx_args
     from monotrail.env.launch import exec_command, load_valid_record
+    from monotrail.python import choice
     from monotrail.targets import app
 
     args = ppipx_args.parse(argv)
@@ -37,7 +29,7 @@ def ppipx(argv: list[str]) -> int:
         return 0
     if args.verbose:
         log.set_debug()
-    executable = _interpreter(args.python)
+    executable = choice.for_project(args.python, None)
     key = app.env_key(args, executable)
     record = None if args.refresh else load_valid_record(key)
     if record is None:
@@ -52,6 +44,7 @@ def ppipx(argv: list[str]) -> int:
 def from_git(argv: list[str]) -> int:
     from monotrail.cli import from_git_args
     from monotrail.env.launch import load_valid_record
+    from monotrail.python import choice
     from monotrail.targets import git_checkout
 
     parsed = from_git_args.parse(argv)
@@ -66,7 +59,7 @@ def from_git(argv: list[str]) -> int:
     record = None
     if os.path.isdir(checkout):
         project = git_checkout.find_project(parsed.url, parsed.rev, checkout)
-        executable = _executable_for(requested, project)
+        executable = choice.for_project(requested, project.root_dir)
         record = load_valid_record(
             git_checkout.env_key(project, executable, args.extras, args.groups)
         )
@@ -76,7 +69,7 @@ def from_git(argv: list[str]) -> int:
         log.configure(args.verbose)
         git_checkout.ensure_checkout(parsed.url, parsed.rev)
         project = git_checkout.find_project(parsed.url, parsed.rev, checkout)
-        executable = _executable_for(requested, project)
+        executable = choice.for_project(requested, project.root_dir)
         target = interpreter.query(executable)
         prepared = git_checkout.prepare(
             parsed.url, parsed.rev, target, executable, args.extras, args.groups
@@ -88,15 +81,10 @@ def from_git(argv: list[str]) -> int:
     return 0  # not reached
 
 
-def _executable_for(requested: str | None, project: object) -> str:
-    from monotrail.cli.main import _target_executable
-
-    return _target_executable(requested, project)  # type: ignore[arg-type]
-
-
 def run_script(inline: tuple[str, str], args: RunArgs) -> int:
     """``run python script.py`` for a script with a ``# /// script`` block: its own env."""
     from monotrail.env.launch import load_valid_record
+    from monotrail.python import choice
     from monotrail.targets import script
 
     path, block = inline
@@ -108,7 +96,7 @@ def run_script(inline: tuple[str, str], args: RunArgs) -> int:
     if len(set(args.python)) > 1:
         raise MonotrailError(f"{path}: give one -p (several run only for projects)")
     requested = args.python[0] if args.python else None
-    executable = _interpreter(requested)
+    executable = choice.for_project(requested, None)
     record = load_valid_record(script.env_key(block, executable))
     if record is None:
         log.configure(args.verbose)
