@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cleo.helpers import argument
 
-from monotrail.cli.application import MonotrailCommand
+from monotrail.cli.base import MonotrailCommand
 from monotrail.errors import MonotrailError
 
 

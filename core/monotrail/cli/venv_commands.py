@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from cleo.helpers import argument, option
 
-from monotrail.cli.application import InstallCommand, MonotrailCommand
+from monotrail.cli.base import MonotrailCommand, ProjectCommand
 from monotrail.errors import MonotrailError
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ def _unpack(
     return entries, direct_urls
 
 
-class ExportVenvCommand(InstallCommand):
+class ExportVenvCommand(ProjectCommand):
     name = "export-venv"
     description = "Make a real virtualenv of the project's environment, linked from the store."
     help = (
