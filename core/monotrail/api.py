@@ -1,20 +1,55 @@
-"""monotrail's public core API: what front ends and notebooks call, with no argv and no
-private names.
+"""monotrail's public core API: what the front ends (the monotrail command, the Poetry plugin,
+pip-monotrail) and notebooks call, with no argv and no private names.
 
-Notebooks: ``interactive`` and ``from_git`` (as ``monotrail.interactive`` and
-``monotrail.from_git``) add packages to the running interpreter (targets/notebook.py).
+- Notebooks: ``interactive`` and ``from_git`` (as ``monotrail.interactive`` and
+  ``monotrail.from_git``) add packages to the running interpreter (targets/notebook.py).
+- Projects: ``find_project``, ``choose_python``, ``lock_poetry_project``, then
+  ``prepare_project`` (``install``) or ``env_record`` (``run``: the valid env record, else
+  prepared), then ``exec_in`` or ``exec_command``.
+
+The env record is ``dict[str, object]`` here (marshal data, read by ``exec_in``). Importing this
+module costs only the standard library, as ``run``'s fast path goes through it: its classes are
+plain, and each function imports what it uses.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+
+from monotrail import log
 from monotrail.errors import MonotrailError
+from monotrail.log import configure as configure_logging
+from monotrail.log import set_debug
+from monotrail.targets.project import POETRY, PYLOCK, REQUIREMENTS, Project
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import os
+    from collections.abc import Sequence
     from typing import Any
 
-__all__ = ["choose_python", "from_git", "interactive"]
+    from monotrail.store.fill import InstallReport
+
+__all__ = [
+    "POETRY",
+    "PYLOCK",
+    "REQUIREMENTS",
+    "Environment",
+    "Project",
+    "StoreFill",
+    "choose_python",
+    "command_path",
+    "configure_logging",
+    "env_record",
+    "exec_command",
+    "exec_in",
+    "find_project",
+    "from_git",
+    "interactive",
+    "lock_poetry_project",
+    "prepare_project",
+    "set_debug",
+]
 
 
 def interactive(
@@ -39,17 +74,152 @@ def from_git(url: str, rev: str) -> None:
     notebook.from_git(url, rev)
 
 
+def find_project(path: str | os.PathLike[str] | None = None) -> Project:
+    """The project in the folder ``path``; without it, the nearest one at or above the working
+    directory. ``Project.kind`` (POETRY, REQUIREMENTS, PYLOCK) says which file decides."""
+    from monotrail.targets.project import discover
+
+    return discover(explicit=path)
+
+
 def choose_python(requested: str | None = None, project_root: str | None = None) -> str:
     """The interpreter ``monotrail run`` uses: ``requested`` (``X.Y``, ``X.Y.Z`` or a path; a
     version nothing on the machine provides is provisioned), else the project's
     ``.python-version``, else the newest Python its ``requires-python`` allows, else the newest
     found. ``project_root`` None: the project around the working directory, if there is one."""
     from monotrail.python import choice
-    from monotrail.targets.project import discover
 
     if project_root is None:
         try:
-            project_root = discover().root_dir
+            project_root = find_project().root_dir
         except MonotrailError:
             pass
     return choice.for_project(requested, project_root)
+
+
+def lock_poetry_project(project_root: str | os.PathLike[str], poetry: object = None) -> None:
+    """Lock the Poetry project as ``poetry lock`` would, when its poetry.lock is missing or
+    stale (pins kept). ``poetry``: Poetry's own object for the project, so that its sources,
+    credentials and configuration apply (the Poetry plugin has one)."""
+    from pathlib import Path
+
+    from monotrail.resolve import poetry_resolver
+
+    poetry_resolver.ensure_lock(Path(project_root), poetry=poetry)
+
+
+class StoreFill:
+    """What filling the store for one interpreter did."""
+
+    __slots__ = ("added", "reused", "packages", "python")
+
+    def __init__(
+        self, added: Sequence[str], reused: Sequence[str], packages: Sequence[str], python: str
+    ) -> None:
+        #: The packages (``name version``) unpacked into the store now, and those already there.
+        self.added = tuple(added)
+        self.reused = tuple(reused)
+        #: Every package (``name-version``), and the interpreter they are for.
+        self.packages = tuple(packages)
+        self.python = python
+
+
+class Environment(StoreFill):
+    """A project's prepared environment: its env record, and the store fill."""
+
+    __slots__ = ("record",)
+
+    def __init__(self, store: StoreFill, record: dict[str, object]) -> None:
+        super().__init__(store.added, store.reused, store.packages, store.python)
+        #: The env record, for ``exec_in`` and ``exec_command``.
+        self.record = record
+
+    def summary(self, seconds: float) -> str:
+        """The last line of ``install``."""
+        return (
+            f"{len(self.added)} added, {len(self.reused)} already in the store "
+            f"({len(self.packages)} packages for Python {self.record['python_version']}) "
+            f"in {seconds:.2f}s"
+        )
+
+
+def prepare_project(
+    project: Project,
+    python: str,
+    extras: Sequence[str] = (),
+    groups: Sequence[str] = (),
+    compile_bytecode: bool = True,
+) -> Environment:
+    """Make the project's environment for the interpreter ``python``: resolve when it has no
+    valid lock, fill the store, write the env record. ``groups`` may exclude one: ``!NAME``."""
+    from monotrail.env import prepare
+    from monotrail.python import interpreter
+
+    target = interpreter.query(python)
+    prepared = prepare.prepare(project, target, list(extras), list(groups), compile_bytecode)
+    return Environment(_store_fill(prepared.report, target.executable), prepared.record)
+
+
+def _store_fill(report: InstallReport, python: str) -> StoreFill:
+    names = [f"{entry.name}-{entry.version}" for entry in report.entries]
+    return StoreFill(report.added, report.reused, names, python)
+
+
+def env_record(
+    project: Project, python: str, extras: Sequence[str] = (), groups: Sequence[str] = ()
+) -> dict[str, object]:
+    """The env record ``run`` uses: the one on disk while it is valid (found with the standard
+    library only), else made by ``prepare_project``, with one line on stderr when that added
+    packages to the store."""
+    from monotrail.env.launch import env_key, load_valid_record
+
+    record = load_valid_record(env_key(project, python, list(extras), list(groups)))
+    if record is not None:
+        log.debug(f"fast path, environment record {record['path']}")
+        return record
+    import time
+
+    configure_logging()
+    started = time.perf_counter()
+    env = prepare_project(project, python, extras, groups)
+    if env.added:
+        # Long installs must not look like a hang when stderr is no terminal (CI logs).
+        print(
+            f"Installed {len(env.added)} packages into the store "
+            f"({len(env.reused)} already there) in {time.perf_counter() - started:.1f}s",
+            file=sys.stderr,
+        )
+    return env.record
+
+
+def exec_in(record: dict[str, object], argv: Sequence[str]) -> None:
+    """Replace this process with the environment's interpreter, given python's ``argv`` (a
+    script and its arguments, ``-m``, ``-c``...)."""
+    from monotrail.env.launch import exec_python
+
+    exec_python(record, list(argv))
+
+
+def command_path(record: dict[str, object], name: str, owner: str | None = None) -> str:
+    """The console script ``name`` of the environment; an error naming the environment's
+    console scripts when it has none of that name. ``owner`` (for the message) defaults to
+    the project's folder."""
+    scripts = record.get("scripts")
+    available = [str(script) for script in scripts] if isinstance(scripts, list) else []
+    if name not in available:
+        raise MonotrailError(
+            f"no command {name!r} in the environment of {owner or record.get('project')} "
+            f"(console scripts: {', '.join(available) or 'none'})"
+        )
+    return os.path.join(str(record["bin"]), name)
+
+
+def exec_command(
+    record: dict[str, object], name: str, argv: Sequence[str], owner: str | None = None
+) -> None:
+    """Replace this process with the console script ``name`` of the environment, given
+    ``argv``; see ``command_path`` for a name it does not have."""
+    from monotrail.env import launch
+
+    command_path(record, name, owner)
+    launch.exec_command(record, name, list(argv))

@@ -44,15 +44,10 @@ class InstallCommand(ProjectCommand):
         import time
 
         started = time.perf_counter()
-        prepared, target = self.prepare()
-        report = prepared.report
-        for name in report.added:
+        env = self.prepare()
+        for name in env.added:
             self.line(f"  <fg=green>+</> {name}")
-        elapsed = time.perf_counter() - started
-        self.line(
-            f"{len(report.added)} added, {len(report.reused)} already in the store "
-            f"({len(report.entries)} packages for Python {target.full_version}) in {elapsed:.2f}s"
-        )
+        self.line(env.summary(time.perf_counter() - started))
         return 0
 
 

@@ -6,12 +6,15 @@ environment (``install``, ``export-venv``) take the same options and prepare it 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cleo.commands.command import Command
 from cleo.helpers import option
 
 from monotrail.errors import MonotrailError
+
+if TYPE_CHECKING:
+    from monotrail.api import Environment
 
 
 class MonotrailCommand(Command):  # type: ignore[misc]
@@ -39,19 +42,14 @@ class ProjectCommand(MonotrailCommand):
         option("no-compile", None, "Do not compile bytecode."),
     ]
 
-    def prepare(self) -> tuple[Any, Any]:
-        """The project's environment (``prepare.Prepared``) and its interpreter."""
-        from pathlib import Path
+    def prepare(self) -> Environment:
+        """The project's environment."""
+        from monotrail import api
+        from monotrail.python import choice
 
-        from monotrail.env import prepare
-        from monotrail.python import choice, interpreter
-        from monotrail.targets import project
-
-        explicit = self.option("project")
-        found = project.discover(explicit=Path(explicit) if explicit else None)
-        target = interpreter.query(choice.for_project(self.option("python"), found.root_dir))
+        found = api.find_project(self.option("project"))
+        executable = choice.for_project(self.option("python"), found.root_dir)
         extras = [e for value in self.option("extras") for e in value.replace(",", " ").split()]
-        prepared = prepare.prepare(
-            found, target, extras, list(self.option("group")), not self.option("no-compile")
+        return api.prepare_project(
+            found, executable, extras, self.option("group"), not self.option("no-compile")
         )
-        return prepared, target

@@ -87,8 +87,8 @@ def _report(err: MonotrailError) -> int:
 
 
 def run(argv: list[str]) -> int:
+    from monotrail import api
     from monotrail.cli import run_args
-    from monotrail.env.launch import env_key, exec_command, exec_python, load_valid_record
     from monotrail.python import choice
     from monotrail.targets.project import discover
 
@@ -110,22 +110,11 @@ def run(argv: list[str]) -> int:
     if len(set(args.python)) > 1:
         return _run_matrix(project, args)
     executable = choice.for_project(args.python[0] if args.python else None, project.root_dir)
-    key = env_key(project, executable, args.extras, args.groups)
-    record = load_valid_record(key)
-    if record is None:
-        record = _prepare(project, executable, args)
-    else:
-        log.debug(f"fast path, environment record {record['path']}")
+    record = api.env_record(project, executable, args.extras, args.groups)
     if args.mode == "python":
-        exec_python(record, args.args)
+        api.exec_in(record, args.args)
     else:
-        if args.command not in record.get("scripts", []):  # type: ignore[operator]
-            available = ", ".join(record.get("scripts", [])) or "none"  # type: ignore[arg-type]
-            raise MonotrailError(
-                f"no command {args.command!r} in the environment of {project.root} "
-                f"(console scripts: {available})"
-            )
-        exec_command(record, args.command, args.args)
+        api.exec_command(record, args.command, args.args)
     return 0  # not reached: exec replaced the process
 
 
@@ -162,41 +151,16 @@ def install_is_noop(argv: list[str]) -> bool:
 
 def _run_matrix(project: Project, args: RunArgs) -> int:
     """Several ``-p``: the program once per version, then a summary table (matrix.py)."""
+    from monotrail import api
     from monotrail.cli import matrix
-    from monotrail.env.launch import env_key, load_valid_record
     from monotrail.python import choice
-
-    def record_for(executable: str) -> dict[str, object]:
-        key = env_key(project, executable, args.extras, args.groups)
-        return load_valid_record(key) or _prepare(project, executable, args)
 
     return matrix.run_matrix(
         list(dict.fromkeys(args.python)),
         lambda request: choice.for_project(request, project.root_dir),
-        record_for,
+        lambda executable: api.env_record(project, executable, args.extras, args.groups),
         args.mode,
         args.command,
         args.args,
         project,
     )
-
-
-def _prepare(project: object, executable: str, args: object) -> dict[str, object]:
-    from monotrail.env import prepare
-    from monotrail.python import interpreter
-
-    log.configure(getattr(args, "verbose", 0))
-    import time
-
-    started = time.perf_counter()
-    target = interpreter.query(executable)
-    prepared = prepare.prepare(project, target, args.extras, args.groups)  # type: ignore[arg-type, attr-defined]
-    report = prepared.report
-    if report.added:
-        # Long installs must not look like a hang when stderr is no terminal (CI logs).
-        print(
-            f"Installed {len(report.added)} packages into the store "
-            f"({len(report.reused)} already there) in {time.perf_counter() - started:.1f}s",
-            file=sys.stderr,
-        )
-    return prepared.record

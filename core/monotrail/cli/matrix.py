@@ -8,7 +8,6 @@ and a summary table ends the run. The exit code is 1 when any version failed.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -62,6 +61,7 @@ def _run_one(
     args: list[str],
     project: Project,
 ) -> None:
+    from monotrail import api
     from monotrail.env.launch import environ_for
     from monotrail.python import interpreter
 
@@ -75,14 +75,8 @@ def _run_one(
         if mode == "python":
             argv = [outcome.executable, *args]
         else:
-            scripts = record.get("scripts", [])
-            if command not in scripts:  # type: ignore[operator]
-                available = ", ".join(scripts) or "none"  # type: ignore[arg-type]
-                raise MonotrailError(
-                    f"no command {command!r} in the environment of {project.root} for "
-                    f"Python {outcome.version} (console scripts: {available})"
-                )
-            argv = [os.path.join(str(record["bin"]), command), *args]
+            owner = f"{project.root} for Python {outcome.version}"
+            argv = [api.command_path(record, command, owner), *args]
         outcome.exit_code = subprocess.run(argv, env=environ_for(record)).returncode
     except MonotrailError as err:
         print(f"error: {err}", file=sys.stderr, flush=True)

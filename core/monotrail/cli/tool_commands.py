@@ -108,14 +108,9 @@ def run_script(inline: tuple[str, str], args: RunArgs) -> int:
 
 
 def _exec(record: dict[str, object], args: RunArgs, owner: str) -> None:
-    from monotrail.env.launch import exec_command, exec_python
+    from monotrail import api
 
     if args.mode == "python":
-        exec_python(record, args.args)
-    scripts: list[str] = record.get("scripts", [])  # type: ignore[assignment]
-    if args.command not in scripts:
-        raise MonotrailError(
-            f"no command {args.command!r} in the environment of {owner} "
-            f"(console scripts: {', '.join(scripts) or 'none'})"
-        )
-    exec_command(record, args.command, args.args)
+        api.exec_in(record, args.args)
+    else:
+        api.exec_command(record, args.command, args.args, owner)

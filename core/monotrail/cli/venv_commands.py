@@ -122,6 +122,8 @@ class ExportVenvCommand(ProjectCommand):
     arguments = [argument("directory", "Where the virtualenv goes.")]
 
     def handle(self) -> int:
+        from monotrail.python import interpreter
+        from monotrail.store import fill
         from monotrail.venv import link
 
         started = time.perf_counter()
@@ -130,7 +132,8 @@ class ExportVenvCommand(ProjectCommand):
             if any(folder.iterdir()):
                 raise MonotrailError(f"{folder}: exists and is not a virtualenv; pick another")
             folder.rmdir()
-        prepared, target = self.prepare()
+        env = self.prepare()
+        target = interpreter.query(env.python)
         if not folder.exists():
             link.make_venv(folder, target.executable)
         scheme = link.venv_scheme(folder)
@@ -139,12 +142,13 @@ class ExportVenvCommand(ProjectCommand):
                 f"{folder}: a virtualenv of another Python ({scheme.cache_tag}, not "
                 f"{target.cache_tag}); remove it or pass its interpreter with -p"
             )
-        report = link.sync(prepared.report.entries, scheme, exact=True)
-        heads = [str(h) for h in prepared.record.get("head", [])]  # type: ignore[attr-defined]
+        stored: list[str] = env.record["entries"]  # type: ignore[assignment]
+        report = link.sync([fill.read_entry(Path(p)) for p in stored], scheme, exact=True)
+        heads = [str(h) for h in env.record.get("head", [])]  # type: ignore[attr-defined]
         pth = scheme.purelib / "_monotrail_project.pth"
         pth.write_text("".join(f"{h}\n" for h in heads), encoding="utf-8")
         self.line(
-            f"Exported {len(prepared.report.entries)} packages of {prepared.record['project']} "
+            f"Exported {len(env.packages)} packages of {env.record['project']} "
             f"to {folder}: "
             f"{len(report.installed)} linked, {len(report.removed)} removed, "
             f"{len(report.unchanged)} unchanged {_summary(report, started)}"
