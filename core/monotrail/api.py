@@ -6,6 +6,9 @@ pip-monotrail) and notebooks call, with no argv and no private names.
 - Projects: ``find_project``, ``choose_python``, ``lock_poetry_project``, then
   ``prepare_project`` (``install``) or ``env_record`` (``run``: the valid env record, else
   prepared), then ``exec_in`` or ``exec_command``.
+- pip's resolution (pip-monotrail): ``resolve_requirements`` gives pip's installation report;
+  ``link_into`` puts it into a virtualenv or ``--target`` folder (``find_venv``, ``venv_site``,
+  ``folder_site``); without one, ``fill_store``, ``record_resolution`` and ``write_pylock``.
 
 The env record is ``dict[str, object]`` here (marshal data, read by ``exec_in``). Importing this
 module costs only the standard library, as ``run``'s fast path goes through it: its classes are
@@ -29,27 +32,49 @@ if TYPE_CHECKING:
     from typing import Any
 
     from monotrail.store.fill import InstallReport
+    from monotrail.venv.link import Scheme as Site  # made by __getattr__ at run time
 
 __all__ = [
     "POETRY",
     "PYLOCK",
     "REQUIREMENTS",
     "Environment",
+    "Linked",
     "Project",
+    "Site",
     "StoreFill",
+    "check_pylock_name",
     "choose_python",
     "command_path",
     "configure_logging",
     "env_record",
     "exec_command",
     "exec_in",
+    "fill_store",
     "find_project",
+    "find_venv",
+    "folder_site",
     "from_git",
     "interactive",
+    "link_into",
     "lock_poetry_project",
     "prepare_project",
+    "record_resolution",
+    "resolve_requirements",
     "set_debug",
+    "venv_python",
+    "venv_site",
+    "write_pylock",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``Site``, the type ``venv_site`` and ``folder_site`` return, imported when first used."""
+    if name == "Site":
+        from monotrail.venv.link import Scheme
+
+        return Scheme
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def interactive(
@@ -223,3 +248,124 @@ def exec_command(
 
     command_path(record, name, owner)
     launch.exec_command(record, name, list(argv))
+
+
+def find_venv(python: str | None = None) -> str | None:
+    """The virtualenv ``python`` names (its folder or its interpreter), else the active one
+    (``VIRTUAL_ENV``); None when there is none."""
+    from monotrail.venv import link
+
+    found = link.find_venv(python) if python else link.active_venv()
+    return str(found) if found is not None else None
+
+
+def venv_python(venv: str) -> str:
+    """The interpreter of the virtualenv ``venv``."""
+    from pathlib import Path
+
+    from monotrail.venv import link
+
+    return str(link.venv_python(Path(venv)))
+
+
+def venv_site(venv: str) -> Site:
+    """Where an installation into the virtualenv ``venv`` puts each part of a wheel (asked from
+    its interpreter, ``Site.python``)."""
+    from pathlib import Path
+
+    from monotrail.venv import link
+
+    return link.venv_scheme(Path(venv))
+
+
+def folder_site(folder: str, python: str) -> Site:
+    """pip's ``--target FOLDER`` layout for the interpreter ``python``: libraries in FOLDER,
+    scripts in FOLDER/bin."""
+    from pathlib import Path
+
+    from monotrail.venv import link
+
+    return link.target_scheme(Path(folder).absolute(), python)
+
+
+def resolve_requirements(
+    pip_args: Sequence[str], python: str, ignore_installed: bool = True
+) -> dict[str, Any]:
+    """pip's JSON installation report for ``pip install PIP_ARGS`` in the working directory,
+    resolved for the interpreter ``python``. With ``ignore_installed`` false, what ``python``
+    has installed counts (a plain ``pip install`` into a venv): the report lists only what
+    must be installed."""
+    from pathlib import Path
+
+    from monotrail.python import interpreter
+    from monotrail.resolve import pip_resolver
+
+    target = interpreter.query(python)
+    return pip_resolver.run_pip_report(list(pip_args), target, Path.cwd(), ignore_installed)
+
+
+def fill_store(report: dict[str, Any], python: str, compile_bytecode: bool = True) -> StoreFill:
+    """Put every distribution of pip's ``report`` into the store, for ``python``."""
+    from monotrail.python import interpreter
+    from monotrail.resolve import pip_resolver
+    from monotrail.store import fill
+
+    target = interpreter.query(python)
+    packages = pip_resolver.packages_from_report(report)
+    filled = fill.install(packages, target, compile_bytecode)
+    names = [f"{p.name}-{p.version}" for p in packages]
+    return StoreFill(filled.added, filled.reused, names, target.executable)
+
+
+class Linked(StoreFill):
+    """What ``link_into`` did: the store fill, then the files linked (or copied) into place."""
+
+    __slots__ = ("files", "copied")
+
+    def __init__(self, store: StoreFill, files: int, copied: int) -> None:
+        super().__init__(store.added, store.reused, store.packages, store.python)
+        self.files = files
+        self.copied = copied
+
+
+def link_into(site: Site, report: dict[str, Any], compile_bytecode: bool = True) -> Linked:
+    """Install pip's ``report`` into ``site`` (``venv_site``, ``folder_site``) as pip would:
+    each distribution through the store, then linked; editable ones straight in."""
+    from monotrail.venv import pip_report
+
+    filled, linked = pip_report.install(report, site, compile_bytecode)
+    return Linked(_store_fill(filled, site.python), linked.files, linked.copied)
+
+
+def record_resolution(project: Project, python: str, report: dict[str, Any]) -> None:
+    """Keep pip's ``report`` as the resolution of the requirements project for ``python``, so
+    that ``monotrail run`` there starts without resolving."""
+    from monotrail.env import prepare
+    from monotrail.env.launch import env_key
+    from monotrail.python import interpreter
+    from monotrail.resolve import pip_resolver
+
+    executable = interpreter.query(python).executable
+    packages = pip_resolver.packages_from_report(report)
+    prepare.save_resolution(env_key(project, executable, [], []), packages)
+
+
+def check_pylock_name(path: str | os.PathLike[str]) -> None:
+    """Refuse a PEP 751 lock file name other than ``pylock.toml`` or ``pylock.NAME.toml``."""
+    from pathlib import Path
+
+    from monotrail.lockfile import pylock
+
+    pylock.check_name(Path(path))
+
+
+def write_pylock(path: str | os.PathLike[str], report: dict[str, Any], python: str) -> None:
+    """Write pip's ``report`` for ``python`` as the PEP 751 lock file ``path``."""
+    from pathlib import Path
+
+    from monotrail.lockfile import pylock
+    from monotrail.python import interpreter
+
+    lock_path = Path(path).absolute()
+    target = interpreter.query(python)
+    pylock.write(lock_path, pylock.from_pip_report(report, target, lock_path.parent))
