@@ -75,8 +75,9 @@ def pinned_requirements(project: Path, extras: list[str], out: Path) -> Path:
     code = (
         "import sys, json\n"
         "from pathlib import Path\n"
-        "from monotrail import interpreter, indexes\n"
-        "from monotrail.locks import poetry_lock\n"
+        "from monotrail.fetch import indexes\n"
+        "from monotrail.lockfile import poetry_lock\n"
+        "from monotrail.python import interpreter\n"
         "target = interpreter.query(sys.argv[2])\n"
         "pkgs = poetry_lock.select(Path(sys.argv[1]), target, json.loads(sys.argv[3]), [],"
         " indexes.pypi_simple_url())\n"

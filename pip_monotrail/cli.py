@@ -132,9 +132,9 @@ def _main(argv: list[str]) -> int:
     if command == "install":
         options = install_parser().parse_args(rest)
         options.python = options.python or python
-        from monotrail import log
+        from monotrail import api
 
-        log.configure(options.verbose)
+        api.configure_logging(options.verbose)
         from pip_monotrail.install import install
 
         return install(options, pip_arguments(options))
@@ -147,20 +147,20 @@ def _main(argv: list[str]) -> int:
 
 def run_pip(command: str, args: list[str], python: str | None) -> int:
     """pip's own ``uninstall``/``list``/``freeze``, run for the virtualenv."""
-    from monotrail.venv import link
+    from monotrail import api
 
     for i, word in enumerate(args):  # pip also takes --python after the command
         if word == "--python" and i + 1 < len(args):
             python, args = args[i + 1], args[:i] + args[i + 2 :]
             break
-    venv = link.find_venv(python) if python else link.active_venv()
+    venv = api.find_venv(python)
     if venv is None:
         raise MonotrailError(
             f"pip-monotrail {command}: no virtualenv "
             + (f"at {python}" if python else "is active (activate one or pass --python VENV)")
             + "; without one, packages live only in monotrail's store"
         )
-    target = str(link.venv_python(venv))
+    target = api.venv_python(venv)
     cmd = [sys.executable, "-m", "pip", "--python", target, command, *args]
     env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1")
     return subprocess.call(cmd, env=env)

@@ -12,21 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from monotrail import paths
+from monotrail import api
 from monotrail.errors import MonotrailError
-from monotrail.python import interpreter
-from monotrail.python.interpreter import Interpreter
-from monotrail.resolve import pip_resolver
-from monotrail.store import fill, layout, locks
-from monotrail.store.layout import canonical_name
-from monotrail.targets import project as projects
-from monotrail.targets.project import Project
-from monotrail.venv import link
 
 
 def install(options: argparse.Namespace, pip_args: list[str]) -> int:
@@ -36,32 +27,29 @@ def install(options: argparse.Namespace, pip_args: list[str]) -> int:
             "pip-monotrail install: name something to install (REQ..., -r FILE or -e PATH)"
         )
     if options.target:
-        python = _target_python(options.python)
-        scheme = link.target_scheme(Path(options.target).absolute(), python)
-        return _into_scheme(options, pip_args, scheme, ignore_installed=True, started=started)
-    venv = link.find_venv(options.python) if options.python else link.active_venv()
+        site = api.folder_site(options.target, _target_python(options.python))
+        return _into_site(options, pip_args, site, ignore_installed=True, started=started)
+    venv = api.find_venv(options.python)
     if venv is not None:
-        scheme = link.venv_scheme(venv)
-        return _into_scheme(options, pip_args, scheme, ignore_installed=False, started=started)
+        site = api.venv_site(venv)
+        return _into_site(options, pip_args, site, ignore_installed=False, started=started)
     return _into_store(options, pip_args, started)
 
 
 def _target_python(given: str | None) -> str:
     """The interpreter ``--python`` names (a venv's or a plain one), else the active venv's,
     else the one ``monotrail run`` would use."""
-    venv = link.find_venv(given) if given else link.active_venv()
+    venv = api.find_venv(given)
     if venv is not None:
-        return str(link.venv_python(venv))
-    from monotrail.cli.main import _target_executable
-
-    return _target_executable(given)
+        return api.venv_python(venv)
+    return api.choose_python(given)
 
 
 def _resolve(
-    options: argparse.Namespace, pip_args: list[str], target: Interpreter, ignore_installed: bool
+    options: argparse.Namespace, pip_args: list[str], python: str, ignore_installed: bool
 ) -> dict[str, Any]:
     """pip's report; written where ``--report`` says; "Would install" for ``--dry-run``."""
-    report = pip_resolver.run_pip_report(pip_args, target, Path.cwd(), ignore_installed)
+    report = api.resolve_requirements(pip_args, python, ignore_installed)
     if options.report:
         text = json.dumps(report, indent=2)
         if options.report == "-":
@@ -79,128 +67,78 @@ def _items(report: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
-def _is_editable(item: dict[str, Any]) -> bool:
-    return bool(item["download_info"].get("dir_info", {}).get("editable"))
-
-
-def _into_scheme(
+def _into_site(
     options: argparse.Namespace,
     pip_args: list[str],
-    scheme: link.Scheme,
+    site: api.Site,
     ignore_installed: bool,
     started: float,
 ) -> int:
-    target = interpreter.query(scheme.python)
-    report = _resolve(options, pip_args, target, ignore_installed)
+    report = _resolve(options, pip_args, site.python, ignore_installed)
     if options.dry_run:
         return 0
     items = _items(report)
     if not items:
         print("Requirement already satisfied: nothing to install")
         return 0
-    stored = [i for i in items if not _is_editable(i)]
-    packages = pip_resolver.packages_from_report({"install": stored})
-    linked = link.LinkReport()
-    # Until linked, nothing references the new entries: gc must wait.
-    with layout.write_errors(), locks.store_shared():
-        filled = fill.install(packages, target, compile_bytecode=not options.no_compile)
-        present = link.installed(scheme)
-        for item, entry in zip(stored, filled.entries, strict=True):
-            link.replace(
-                entry,
-                scheme,
-                present,
-                linked,
-                requested=bool(item.get("requested")),
-                direct_url=item["download_info"] if item.get("is_direct") else None,
-            )
-        for item in items:
-            if _is_editable(item):
-                _install_editable(item, scheme, target, present)
+    linked = api.link_into(site, report, compile_bytecode=not options.no_compile)
     names = sorted(f"{i['metadata']['name']}-{i['metadata']['version']}" for i in items)
     print("Successfully installed " + " ".join(names))
-    _say_timing(filled, linked, started)
+    _say_timing(linked, started)
     return 0
 
 
-def _install_editable(
-    item: dict[str, Any], scheme: link.Scheme, target: Interpreter, present: dict[str, Any]
-) -> None:
-    """A PEP 660 editable wheel points at its source tree: it goes into the venv, not the store."""
-    from urllib.parse import unquote, urlsplit
-
-    from monotrail.fetch import sdist_build
-
-    source = Path(unquote(urlsplit(item["download_info"]["url"]).path))
-    old = present.pop(canonical_name(item["metadata"]["name"]), None)
-    if old is not None:
-        link.remove(old)
-    with tempfile.TemporaryDirectory(dir=paths.tmp_dir()) as out:
-        wheel = sdist_build.build_tree(
-            source, Path(out), target, label=str(source), distribution="editable"
-        )
-        link.install_wheel(
-            wheel,
-            scheme,
-            requested=bool(item.get("requested")),
-            direct_url=item["download_info"],
-        )
-
-
-def _say_timing(filled: fill.InstallReport, linked: link.LinkReport | None, started: float) -> None:
-    done = f"{len(filled.added)} added to the store, {len(filled.reused)} reused"
-    if linked is not None:
-        done += f"; {linked.files} files linked"
-        done += f", {linked.copied} copied" if linked.copied else ""
+def _say_timing(result: api.StoreFill, started: float) -> None:
+    done = f"{len(result.added)} added to the store, {len(result.reused)} reused"
+    if isinstance(result, api.Linked):
+        done += f"; {result.files} files linked"
+        done += f", {result.copied} copied" if result.copied else ""
     print(f"monotrail: {done} in {time.perf_counter() - started:.2f}s", file=sys.stderr)
 
 
-def _requirement_projects(files: list[str]) -> list[Project]:
+def _project_in(folder: Path, kind: str) -> api.Project | None:
+    """The project of ``kind`` in ``folder``, if that folder is one."""
+    try:
+        project = api.find_project(folder)
+    except MonotrailError:
+        return None
+    return project if project.kind == kind else None
+
+
+def _requirement_projects(files: list[str]) -> list[api.Project]:
     """The projects whose own ``requirements.txt`` is among the ``-r`` files."""
     found = []
     for name in files:
         path = Path(name).absolute()
-        if path.name == "requirements.txt" and projects.kind_of(str(path.parent)):
-            project = projects.discover(explicit=path.parent)
-            if project.kind == projects.REQUIREMENTS:
+        if path.name == "requirements.txt":
+            project = _project_in(path.parent, api.REQUIREMENTS)
+            if project is not None:
                 found.append(project)
     return found
 
 
 def _into_store(options: argparse.Namespace, pip_args: list[str], started: float) -> int:
     """No virtualenv: fill the store, record the resolution, never touch site-packages."""
-    from monotrail.cli.main import _target_executable
-    from monotrail.env.launch import env_key
-    from monotrail.env.prepare import prepare
-    from monotrail.lockfile import pylock
-    from monotrail.resolve import cache
-    from monotrail.targets import project_env
-
     if options.lock:
-        pylock.check_name(Path(options.lock))
+        api.check_pylock_name(options.lock)
     recorded = _requirement_projects(options.requirement)
     # The interpreter `monotrail run` would pick in that project, so that the record fits it.
-    chosen = _target_executable(options.python, recorded[0] if recorded else None)
-    target = interpreter.query(chosen)
-    report = _resolve(options, pip_args, target, ignore_installed=True)
+    chosen = api.choose_python(options.python, recorded[0].root_dir if recorded else None)
+    report = _resolve(options, pip_args, chosen, ignore_installed=True)
     if options.dry_run:
         return 0
-    packages = pip_resolver.packages_from_report(report)
-    filled = fill.install(packages, target, compile_bytecode=not options.no_compile)
-    print(
-        f"Installed into monotrail's store for {target.executable}: "
-        + " ".join(f"{p.name}-{p.version}" for p in packages)
-    )
+    filled = api.fill_store(report, chosen, compile_bytecode=not options.no_compile)
+    print(f"Installed into monotrail's store for {filled.python}: " + " ".join(filled.packages))
     for project in recorded:
-        cache.save(env_key(project, target.executable, [], []), packages)
+        api.record_resolution(project, chosen, report)
     if options.lock:
-        lock_path = Path(options.lock).absolute()
-        pylock.write(lock_path, pylock.from_pip_report(report, target, lock_path.parent))
-        print(f"Wrote {options.lock} ({len(packages)} packages)")
-        if projects.kind_of(str(lock_path.parent)) == projects.PYLOCK:
-            recorded.append(projects.discover(explicit=lock_path.parent))
+        api.write_pylock(options.lock, report, chosen)
+        print(f"Wrote {options.lock} ({len(filled.packages)} packages)")
+        locked = _project_in(Path(options.lock).absolute().parent, api.PYLOCK)
+        if locked is not None:
+            recorded.append(locked)
     for project in recorded:
-        prepare(project_env.target(project, target, [], []), target, not options.no_compile)
+        api.prepare_project(project, chosen, compile_bytecode=not options.no_compile)
     if recorded:
         where = ", ".join(str(p.root) for p in recorded)
         print(f"Recorded for `monotrail run` (no resolving there): {where}")
@@ -210,5 +148,5 @@ def _into_store(options: argparse.Namespace, pip_args: list[str], started: float
             "project's requirements.txt or pylock.toml (see -r, --lock)",
             file=sys.stderr,
         )
-    _say_timing(filled, None, started)
+    _say_timing(filled, started)
     return 0

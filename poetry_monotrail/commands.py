@@ -3,46 +3,46 @@
 Poetry contributes what only it knows: the project it found (``-C``/``-P``), its sources and
 their credentials (for locking; downloads ask Poetry's authenticator in the core), its group
 selection (``--with``/``--without``/``--only``, Poetry's own ``GroupCommand``), its extras, and
-its solver and locker when ``poetry.lock`` is missing or stale. Everything after that is the
-core's ``run``/``install``, called with the equivalent monotrail options; no virtualenv is
+its solver and locker when ``poetry.lock`` is missing or stale. Everything after that is
+monotrail's public API, as for ``monotrail run`` and ``monotrail install``; no virtualenv is
 created or needed.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from cleo.helpers import argument, option
-from cleo.io.inputs.argv_input import ArgvInput
+from monotrail import api
 from monotrail.errors import MonotrailError
 from poetry.console.commands.group_command import GroupCommand
 
 
 class _MonotrailCommand(GroupCommand):  # type: ignore[misc]
-    """Shared options and the translation of Poetry's selection into monotrail options."""
+    """Shared options, and the project's environment as Poetry selects it."""
 
-    def _selection_options(self) -> list[str]:
-        """Poetry's project, groups, extras and interpreter as monotrail options."""
+    def _selection(self) -> tuple[list[str], list[str]]:
+        """Poetry's extras and groups as monotrail's (``!NAME`` leaves a group out)."""
         poetry = self.poetry
-        options = ["--project", str(poetry.pyproject_path.parent)]
         non_optional = set(self.non_optional_groups)
         activated = set(self.activated_groups)
-        names = {g.name: g.pretty_name for g in poetry.package._dependency_groups.values()}
-        options += [f"--group={names.get(g, g)}" for g in sorted(activated - non_optional)]
-        options += [f"--group=!{names.get(g, g)}" for g in sorted(non_optional - activated)]
-        extras = sorted(poetry.package.extras) if self.option("all-extras") else []
+        names = {str(g.name): g.pretty_name for g in poetry.package._dependency_groups.values()}
+        groups = [names.get(g, g) for g in sorted(activated - non_optional)]
+        groups += [f"!{names.get(g, g)}" for g in sorted(non_optional - activated)]
+        extras = sorted(map(str, poetry.package.extras)) if self.option("all-extras") else []
         extras += [e for value in self.option("extras") for e in re.split(r"[,\s]+", value) if e]
-        options += [f"--extras={e}" for e in extras]
-        if self.option("python"):
-            options += ["--python", self.option("python")]
-        return options
+        return extras, groups
 
     def _lock(self) -> None:
         """Lock with Poetry's own objects (its sources, credentials, config) when needed."""
-        from monotrail.resolve import poetry_resolver
+        api.lock_poetry_project(self.poetry.pyproject_path.parent, poetry=self.poetry)
 
-        poetry_resolver.ensure_lock(self.poetry.pyproject_path.parent, poetry=self.poetry)
+    def _project(self) -> tuple[api.Project, str]:
+        """Poetry's project, and the interpreter it runs with."""
+        project = api.find_project(self.poetry.pyproject_path.parent)
+        return project, api.choose_python(self.option("python"), project.root_dir)
 
     def handle(self) -> int:
         from poetry.console.exceptions import GroupNotFoundError
@@ -70,6 +70,23 @@ def _selection_option_definitions() -> list[Any]:
     ]
 
 
+def _program(words: list[str]) -> tuple[str | None, list[str]]:
+    """``python ARGS`` as (None, ARGS); ``command NAME ARGS`` as (NAME, ARGS)."""
+    if not words:
+        raise MonotrailError("run: say what to run: `python ARGS...` or `command NAME ARGS...`")
+    if words[0] == "python":
+        return None, words[1:]
+    if words[0] == "command":
+        if len(words) < 2:
+            raise MonotrailError("run command: name the console script to run, e.g. pytest")
+        return words[1], words[2:]
+    if words[0].startswith("-"):
+        raise MonotrailError(f"run: unknown option {words[0]} (see `monotrail run --help`)")
+    raise MonotrailError(
+        f"run: expected `python` or `command NAME`, got {words[0]!r} (see `monotrail run --help`)"
+    )
+
+
 class RunCommand(_MonotrailCommand):
     name = "monotrail run"
     description = "Run python or a console script with the project's locked packages, no venv."
@@ -85,12 +102,19 @@ class RunCommand(_MonotrailCommand):
     options = _selection_option_definitions()
 
     def _handle(self) -> int:
-        from monotrail.cli import main
-
         # The words after the program reach here untouched: see passthrough.py.
         self._lock()
-        verbose = ["-v"] if self.io.is_verbose() else []
-        return main.run([*verbose, *self._selection_options(), *self.argument("args")])
+        extras, groups = self._selection()
+        command, argv = _program(self.argument("args"))
+        if self.io.is_verbose():
+            api.set_debug()
+        project, python = self._project()
+        record = api.env_record(project, python, extras, groups)
+        if command is None:
+            api.exec_in(record, argv)
+        else:
+            api.exec_command(record, command, argv)
+        return 0  # not reached: exec replaced the process
 
 
 class InstallCommand(_MonotrailCommand):
@@ -99,14 +123,13 @@ class InstallCommand(_MonotrailCommand):
     options = [*_selection_option_definitions(), option("no-compile", None, "No bytecode.")]
 
     def _handle(self) -> int:
-        from monotrail.cli.application import application
-
         self._lock()
-        words = ["monotrail", "install", *self._selection_options()]
-        if self.option("no-compile"):
-            words.append("--no-compile")
-        if self.io.is_verbose():
-            words.append("-vv")
-        app = application()
-        app.auto_exits(False)
-        return int(app.run(ArgvInput(words), self.io.output, self.io.error_output))
+        extras, groups = self._selection()
+        api.configure_logging(1 if self.io.is_verbose() else 0)
+        started = time.perf_counter()
+        project, python = self._project()
+        env = api.prepare_project(project, python, extras, groups, not self.option("no-compile"))
+        for name in env.added:
+            self.line(f"  <fg=green>+</> {name}")
+        self.line(env.summary(time.perf_counter() - started))
+        return 0

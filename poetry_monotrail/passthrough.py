@@ -86,9 +86,11 @@ def _cwd_before_poetry() -> Path | None:
     Poetry runs commands inside ``with poetry.utils.helpers.directory(-C)``; the directory it
     left is a local of that suspended generator and nowhere else.
     """
+    from inspect import unwrap
+
     from poetry.utils.helpers import directory
 
-    code = directory.__wrapped__.__code__
+    code = unwrap(directory).__code__  # the generator function behind @contextmanager
     for obj in gc.get_objects():
         if isinstance(obj, types.GeneratorType) and obj.gi_code is code and obj.gi_frame:
             cwd = obj.gi_frame.f_locals.get("cwd")

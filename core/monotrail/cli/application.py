@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from cleo.application import Application
-from cleo.commands.command import Command
 from cleo.helpers import argument, option
 
 from monotrail import __version__
-from monotrail.errors import MonotrailError
-
-
-class MonotrailCommand(Command):  # type: ignore[misc]
-    """A command whose MonotrailError becomes one ``error:`` line and exit code 2."""
-
-    def execute(self, io: Any) -> int:
-        from monotrail import log
-
-        log.configure(2 if io.is_debug() else (1 if io.is_very_verbose() else 0))
-        try:
-            return int(super().execute(io) or 0)
-        except MonotrailError as err:
-            io.write_error_line(f"<error>error: {err}</error>")
-            return err.exit_code
+from monotrail.cli.base import MonotrailCommand, ProjectCommand
 
 
 class RunCommand(MonotrailCommand):
@@ -48,7 +31,7 @@ class RunCommand(MonotrailCommand):
         return 0
 
 
-class InstallCommand(MonotrailCommand):
+class InstallCommand(ProjectCommand):
     name = "install"
     description = "Fill the store with the project's locked packages and say what was added."
     help = (
@@ -56,49 +39,15 @@ class InstallCommand(MonotrailCommand):
         "resolver for requirements.txt), then downloads, unpacks and compiles every package the\n"
         "target interpreter needs into the global store. Nothing is installed anywhere else."
     )
-    options = [
-        option("extras", "E", "Install this extra (repeatable).", flag=False, multiple=True),
-        option("group", None, "Also install this dependency group.", flag=False, multiple=True),
-        option("project", None, "The project directory.", flag=False),
-        option("python", "p", "The interpreter to install for (a path).", flag=False),
-        option("no-compile", None, "Do not compile bytecode."),
-    ]
-
-    def prepare(self) -> tuple[Any, Any]:
-        """The project's environment (``prepare.Prepared``) and its interpreter, chosen by the
-        options above; export-venv shares this."""
-        from pathlib import Path
-
-        from monotrail.cli.main import _target_executable
-        from monotrail.env.prepare import prepare
-        from monotrail.python import interpreter
-        from monotrail.targets import project, project_env
-
-        explicit = self.option("project")
-        found = project.discover(explicit=Path(explicit) if explicit else None)
-        target = interpreter.query(_target_executable(self.option("python"), found))
-        extras = [e for value in self.option("extras") for e in value.replace(",", " ").split()]
-        groups = list(self.option("group"))
-        prepared = prepare(
-            project_env.target(found, target, extras, groups),
-            target,
-            compile_bytecode=not self.option("no-compile"),
-        )
-        return prepared, target
 
     def handle(self) -> int:
         import time
 
         started = time.perf_counter()
-        prepared, target = self.prepare()
-        report = prepared.report
-        for name in report.added:
+        env = self.prepare()
+        for name in env.added:
             self.line(f"  <fg=green>+</> {name}")
-        elapsed = time.perf_counter() - started
-        self.line(
-            f"{len(report.added)} added, {len(report.reused)} already in the store "
-            f"({len(report.entries)} packages for Python {target.full_version}) in {elapsed:.2f}s"
-        )
+        self.line(env.summary(time.perf_counter() - started))
         return 0
 
 

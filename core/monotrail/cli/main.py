@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import sys
 
+from monotrail import log
 from monotrail.errors import MonotrailError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds on the fast path
     from monotrail.cli.run_args import RunArgs
-    from monotrail.env.record import EnvRecord
     from monotrail.targets.project import Project
 
 
@@ -62,6 +62,7 @@ def _as_python(name: str, args: list[str]) -> int:
     In a project this is ``monotrail run [-p 3.X] python ARGS``, so ``#!/usr/bin/env python3``
     scripts get the project's environment; elsewhere it is the plain interpreter.
     """
+    from monotrail.python import choice
     from monotrail.targets.project import discover
 
     version = name[len("python") :] if "." in name else None
@@ -69,7 +70,7 @@ def _as_python(name: str, args: list[str]) -> int:
         try:
             discover()
         except MonotrailError:
-            executable = _target_executable(version)
+            executable = choice.for_project(version, None)
             sys.stdout.flush()
             os.execv(executable, [executable, *args])
         return run([*(["-p", version] if version else []), "python", *args])
@@ -79,13 +80,6 @@ def _as_python(name: str, args: list[str]) -> int:
         return 130
 
 
-def debug(message: str) -> None:
-    """A decision explained under MONOTRAIL_LOG=debug / -v (stdlib: logging is not set up on
-    the fast path)."""
-    if os.environ.get("MONOTRAIL_LOG", "").lower() == "debug":
-        print(f"monotrail DEBUG: {message}", file=sys.stderr)
-
-
 def _report(err: MonotrailError) -> int:
     sys.stdout.flush()
     print(f"error: {err}", file=sys.stderr)
@@ -93,8 +87,9 @@ def _report(err: MonotrailError) -> int:
 
 
 def run(argv: list[str]) -> int:
+    from monotrail import api
     from monotrail.cli import run_args
-    from monotrail.env.launch import env_key, exec_command, exec_python, load_valid_record
+    from monotrail.python import choice
     from monotrail.targets.project import discover
 
     args = run_args.parse(argv)
@@ -102,7 +97,7 @@ def run(argv: list[str]) -> int:
         print(run_args.RUN_HELP, end="")
         return 0
     if args.verbose:
-        os.environ["MONOTRAIL_LOG"] = "debug"
+        log.set_debug()
     if args.mode == "python" and args.project is None:
         from monotrail.targets import script
 
@@ -114,16 +109,12 @@ def run(argv: list[str]) -> int:
     project = discover(explicit=args.project)
     if len(set(args.python)) > 1:
         return _run_matrix(project, args)
-    executable = _target_executable(args.python[0] if args.python else None, project)
-    key = env_key(project, executable, args.extras, args.groups)
-    record = load_valid_record(key)
-    if record is None:
-        record = _prepare(project, executable, args)
-    else:
-        debug(f"fast path, environment record {record['path']}")
+    executable = choice.for_project(args.python[0] if args.python else None, project.root_dir)
+    record = api.env_record(project, executable, args.extras, args.groups)
     if args.mode == "python":
-        exec_python(record, args.args)
-    exec_command(record, args.command, args.args, project.root_dir)
+        api.exec_in(record, args.args)
+    else:
+        api.exec_command(record, args.command, args.args)
     return 0  # not reached: exec replaced the process
 
 
@@ -134,6 +125,7 @@ def install_is_noop(argv: list[str]) -> bool:
     """
     from monotrail.cli import run_args
     from monotrail.env.launch import env_key, load_valid_record
+    from monotrail.python import choice
     from monotrail.targets.project import discover
 
     if any(word in ("-h", "--help", "-v", "--verbose", "--no-compile", "python") for word in argv):
@@ -145,7 +137,7 @@ def install_is_noop(argv: list[str]) -> bool:
     if len(args.python) > 1:
         return False
     project = discover(explicit=args.project)
-    executable = _target_executable(args.python[0] if args.python else None, project)
+    executable = choice.for_project(args.python[0] if args.python else None, project.root_dir)
     record = load_valid_record(env_key(project, executable, args.extras, args.groups))
     if record is None or not record["bytecode"]:
         return False
@@ -157,65 +149,18 @@ def install_is_noop(argv: list[str]) -> bool:
     return True
 
 
-def _target_executable(requested: str | None, project: Project | None = None) -> str:
-    """The interpreter to run: ``-p`` (a version or a path), else the project's choice.
-
-    Without ``-p`` the project's ``.python-version``, then its ``requires-python`` / Poetry
-    ``python`` constraint, then the newest Python found decide (choice.py; cached, so this
-    starts no process on the fast path).
-    """
-    from monotrail.python import choice
-
-    if project is None:
-        from monotrail.targets.project import discover
-
-        try:
-            project = discover()
-        except MonotrailError:
-            project = None
-    executable, reason = choice.choose(requested, project.root_dir if project else None)
-    debug(f"interpreter {executable} ({reason})")
-    return executable
-
-
 def _run_matrix(project: Project, args: RunArgs) -> int:
     """Several ``-p``: the program once per version, then a summary table (matrix.py)."""
+    from monotrail import api
     from monotrail.cli import matrix
-    from monotrail.env.launch import env_key, load_valid_record
-
-    def record_for(executable: str) -> EnvRecord:
-        key = env_key(project, executable, args.extras, args.groups)
-        return load_valid_record(key) or _prepare(project, executable, args)
+    from monotrail.python import choice
 
     return matrix.run_matrix(
         list(dict.fromkeys(args.python)),
-        lambda request: _target_executable(request, project),
-        record_for,
+        lambda request: choice.for_project(request, project.root_dir),
+        lambda executable: api.env_record(project, executable, args.extras, args.groups),
         args.mode,
         args.command,
         args.args,
         project,
     )
-
-
-def _prepare(project: Project, executable: str, args: RunArgs) -> EnvRecord:
-    from monotrail import log
-    from monotrail.env.prepare import prepare
-    from monotrail.python import interpreter
-    from monotrail.targets import project_env
-
-    log.configure(args.verbose)
-    import time
-
-    started = time.perf_counter()
-    target = interpreter.query(executable)
-    prepared = prepare(project_env.target(project, target, args.extras, args.groups), target)
-    report = prepared.report
-    if report.added:
-        # Long installs must not look like a hang when stderr is no terminal (CI logs).
-        print(
-            f"Installed {len(report.added)} packages into the store "
-            f"({len(report.reused)} already there) in {time.perf_counter() - started:.1f}s",
-            file=sys.stderr,
-        )
-    return prepared.record

@@ -13,7 +13,6 @@ import sys
 import time
 from collections.abc import Callable
 
-from monotrail.env import record
 from monotrail.errors import MonotrailError
 from monotrail.targets.project import Project
 
@@ -66,6 +65,7 @@ def _run_one(
     args: list[str],
     project: Project,
 ) -> None:
+    from monotrail import api
     from monotrail.env.launch import environ_for
     from monotrail.python import interpreter
 
@@ -74,14 +74,14 @@ def _run_one(
     _say(f"\n==> -p {outcome.request}: Python {outcome.version} ({outcome.executable})")
     started = time.perf_counter()
     try:
-        found = record_for(outcome.executable)
+        record = record_for(outcome.executable)
         started = time.perf_counter()  # the program's own time, not the environment's set-up
         if mode == "python":
             argv = [outcome.executable, *args]
         else:
-            whose = f"{project.root} for Python {outcome.version}"
-            argv = [record.command_path(found, command, whose), *args]
-        outcome.exit_code = subprocess.run(argv, env=environ_for(found)).returncode
+            owner = f"{project.root} for Python {outcome.version}"
+            argv = [api.command_path(record, command, owner), *args]
+        outcome.exit_code = subprocess.run(argv, env=environ_for(record)).returncode
     except MonotrailError as err:
         print(f"error: {err}", file=sys.stderr, flush=True)
         outcome.error = "error"

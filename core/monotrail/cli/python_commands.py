@@ -8,17 +8,17 @@ from pathlib import Path
 
 from cleo.helpers import argument
 
-from monotrail.cli.application import MonotrailCommand
+from monotrail.cli.base import MonotrailCommand
 from monotrail.errors import MonotrailError
 
 
 def _version_argument(text: str) -> tuple[int, ...]:
-    from monotrail.python import choice
+    from monotrail.python import request
 
-    version = choice.parse_request(text)
+    version = request.parse_request(text)
     if version is None:
         raise MonotrailError(f"{text!r} is not a Python version (expected X.Y or X.Y.Z)")
-    if not choice.is_supported(version):
+    if not request.is_supported(version):
         raise MonotrailError(f"Python {text} is not supported (monotrail needs 3.9 or newer)")
     return version
 
@@ -29,6 +29,7 @@ class PythonListCommand(MonotrailCommand):
 
     def handle(self) -> int:
         from monotrail.python import choice, discovery
+        from monotrail.python.request import version_text
         from monotrail.targets import project
 
         found = discovery.survey()
@@ -46,7 +47,7 @@ class PythonListCommand(MonotrailCommand):
         rows = [("", "version", "source", "path", "")]
         for item in found:
             interp = item.interpreter
-            version = interp.full_version if interp else choice.version_text(item.version)
+            version = interp.full_version if interp else version_text(item.version)
             mark = "*" if chosen == item.candidate.path else ""
             problem = f"({item.problem})" if item.problem else ""
             rows.append((mark, version or "?", item.candidate.source, item.candidate.path, problem))
@@ -63,16 +64,17 @@ class PythonFindCommand(MonotrailCommand):
     arguments = [argument("version", "X.Y or X.Y.Z")]
 
     def handle(self) -> int:
-        from monotrail.python import choice, discovery
+        from monotrail.python import discovery
+        from monotrail.python.request import version_text
 
         version = _version_argument(self.argument("version"))
         found = discovery.find(version)
         if found is None:
             have = [f.interpreter.full_version for f in discovery.survey() if f.interpreter]
             raise MonotrailError(
-                f"no Python {choice.version_text(version)} found (found: "
+                f"no Python {version_text(version)} found (found: "
                 f"{', '.join(have) or 'none'}); `monotrail python install "
-                f"{choice.version_text(version)}` provisions it"
+                f"{version_text(version)}` provisions it"
             )
         self.line(found.candidate.path)
         return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cleo.helpers import argument, option
 from cleo.io.outputs.output import Verbosity
 
-from monotrail.cli.application import MonotrailCommand
+from monotrail.cli.base import MonotrailCommand
 
 
 class StoreListCommand(MonotrailCommand):

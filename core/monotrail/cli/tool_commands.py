@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from monotrail.cli.main import debug
+from monotrail import log
 from monotrail.errors import MonotrailError
 
 TYPE_CHECKING = False
@@ -18,18 +18,10 @@ if TYPE_CHECKING:  # typing costs milliseconds on the fast path
     from monotrail.env.record import EnvRecord
 
 
-def _interpreter(requested: str | None) -> str:
-    """``-p`` or the default Python, for environments that belong to no project."""
-    from monotrail.python import choice
-
-    executable, reason = choice.choose(requested, None)
-    debug(f"interpreter {executable} ({reason})")
-    return executable
-
-
 def ppipx(argv: list[str]) -> int:
     from monotrail.cli import ppipx_args
     from monotrail.env.launch import exec_command, load_valid_record
+    from monotrail.python import choice
     from monotrail.targets import app
 
     args = ppipx_args.parse(argv)
@@ -37,19 +29,18 @@ def ppipx(argv: list[str]) -> int:
         print(ppipx_args.PPIPX_HELP, end="")
         return 0
     if args.verbose:
-        os.environ["MONOTRAIL_LOG"] = "debug"
-    executable = _interpreter(args.python)
+        log.set_debug()
+    executable = choice.for_project(args.python, None)
     key = app.env_key(args, executable)
     record = None if args.refresh else load_valid_record(key)
     if record is None:
-        from monotrail import log
         from monotrail.env.prepare import prepare
         from monotrail.python import interpreter
 
         log.configure(args.verbose)
         record = prepare(app.target(args, key), interpreter.query(executable)).record
     else:
-        debug(f"fast path, environment record {record['path']}")
+        log.debug(f"fast path, environment record {record['path']}")
     exec_command(record, app.pick_command(record, args), args.args, args.package)
     return 0  # not reached: exec replaced the process
 
@@ -58,6 +49,7 @@ def from_git(argv: list[str]) -> int:
     from monotrail.cli import from_git_args
     from monotrail.env.launch import load_valid_record
     from monotrail.fetch import git
+    from monotrail.python import choice
     from monotrail.targets import git_checkout
 
     parsed = from_git_args.parse(argv)
@@ -66,42 +58,36 @@ def from_git(argv: list[str]) -> int:
         return 0
     args = parsed.run
     if args.verbose:
-        os.environ["MONOTRAIL_LOG"] = "debug"
+        log.set_debug()
     requested = args.python[0] if args.python else None
     checkout = git.checkout_dir(parsed.url, parsed.rev)
     record = None
     if os.path.isdir(checkout):
         project = git_checkout.find_project(parsed.url, parsed.rev, checkout)
-        executable = _executable_for(requested, project)
+        executable = choice.for_project(requested, project.root_dir)
         record = load_valid_record(
             git_checkout.env_key(project, executable, args.extras, args.groups)
         )
     if record is None:
-        from monotrail import log
         from monotrail.env.prepare import prepare
         from monotrail.python import interpreter
 
         log.configure(args.verbose)
         git.ensure_checkout(parsed.url, parsed.rev)
         project = git_checkout.find_project(parsed.url, parsed.rev, checkout)
-        executable = _executable_for(requested, project)
+        executable = choice.for_project(requested, project.root_dir)
         target = git_checkout.target(parsed.url, parsed.rev, executable, args.extras, args.groups)
         record = prepare(target, interpreter.query(executable)).record
     else:
-        debug(f"fast path, environment record {record['path']}")
+        log.debug(f"fast path, environment record {record['path']}")
     _exec(record, args, f"{parsed.url} at {parsed.rev}")
     return 0  # not reached
-
-
-def _executable_for(requested: str | None, project: object) -> str:
-    from monotrail.cli.main import _target_executable
-
-    return _target_executable(requested, project)  # type: ignore[arg-type]
 
 
 def run_script(inline: tuple[str, str], args: RunArgs) -> int:
     """``run python script.py`` for a script with a ``# /// script`` block: its own env."""
     from monotrail.env.launch import load_valid_record
+    from monotrail.python import choice
     from monotrail.targets import script
 
     path, block = inline
@@ -113,24 +99,24 @@ def run_script(inline: tuple[str, str], args: RunArgs) -> int:
     if len(set(args.python)) > 1:
         raise MonotrailError(f"{path}: give one -p (several run only for projects)")
     requested = args.python[0] if args.python else None
-    executable = _interpreter(requested)
+    executable = choice.for_project(requested, None)
     record = load_valid_record(script.env_key(block, executable))
     if record is None:
-        from monotrail import log
         from monotrail.env.prepare import prepare
 
         log.configure(args.verbose)
         target = script.interpreter_for(path, block, executable, requested)
         record = prepare(script.target(path, block, executable), target).record
     else:
-        debug(f"fast path, environment record {record['path']} (PEP 723 script {path})")
+        log.debug(f"fast path, environment record {record['path']} (PEP 723 script {path})")
     _exec(record, args, path)
     return 0  # not reached
 
 
-def _exec(record: EnvRecord, args: RunArgs, whose: str) -> None:
-    from monotrail.env.launch import exec_command, exec_python
+def _exec(record: EnvRecord, args: RunArgs, owner: str) -> None:
+    from monotrail import api
 
     if args.mode == "python":
-        exec_python(record, args.args)
-    exec_command(record, args.command, args.args, whose)
+        api.exec_in(record, args.args)
+    else:
+        api.exec_command(record, args.command, args.args, owner)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from cleo.helpers import argument
 
-from monotrail.cli.application import MonotrailCommand
+from monotrail.cli.base import MonotrailCommand
 from monotrail.cli.from_git_args import FROM_GIT_HELP
 from monotrail.cli.ppipx_args import PPIPX_HELP
 

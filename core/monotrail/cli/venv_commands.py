@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from cleo.helpers import argument, option
 
-from monotrail.cli.application import InstallCommand, MonotrailCommand
+from monotrail.cli.base import MonotrailCommand, ProjectCommand
 from monotrail.errors import MonotrailError
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ def _unpack(
     return entries, direct_urls
 
 
-class ExportVenvCommand(InstallCommand):
+class ExportVenvCommand(ProjectCommand):
     name = "export-venv"
     description = "Make a real virtualenv of the project's environment, linked from the store."
     help = (
@@ -122,6 +122,8 @@ class ExportVenvCommand(InstallCommand):
     arguments = [argument("directory", "Where the virtualenv goes.")]
 
     def handle(self) -> int:
+        from monotrail.python import interpreter
+        from monotrail.store import fill
         from monotrail.venv import link
 
         started = time.perf_counter()
@@ -130,7 +132,8 @@ class ExportVenvCommand(InstallCommand):
             if any(folder.iterdir()):
                 raise MonotrailError(f"{folder}: exists and is not a virtualenv; pick another")
             folder.rmdir()
-        prepared, target = self.prepare()
+        env = self.prepare()
+        target = interpreter.query(env.python)
         if not folder.exists():
             link.make_venv(folder, target.executable)
         scheme = link.venv_scheme(folder)
@@ -139,12 +142,13 @@ class ExportVenvCommand(InstallCommand):
                 f"{folder}: a virtualenv of another Python ({scheme.cache_tag}, not "
                 f"{target.cache_tag}); remove it or pass its interpreter with -p"
             )
-        report = link.sync(prepared.report.entries, scheme, exact=True)
-        heads = prepared.record["head"]
+        stored = [fill.read_entry(Path(p)) for p in env.record["entries"]]
+        report = link.sync(stored, scheme, exact=True)
+        heads = env.record["head"]
         pth = scheme.purelib / "_monotrail_project.pth"
         pth.write_text("".join(f"{h}\n" for h in heads), encoding="utf-8")
         self.line(
-            f"Exported {len(prepared.report.entries)} packages of {prepared.record['project']} "
+            f"Exported {len(env.packages)} packages of {env.record['project']} "
             f"to {folder}: "
             f"{len(report.installed)} linked, {len(report.removed)} removed, "
             f"{len(report.unchanged)} unchanged {_summary(report, started)}"

@@ -7,7 +7,7 @@ skipped, the pyenv provider lists the interpreters they stand for. A version hin
 names (``python3.12``, ``versions/3.12.1/``), so a decision starts only the interpreters it
 needs, once: interpreter.query caches their facts by path, size and mtime.
 
-The candidate list is cached (choice.read_cache) while the folders searched keep their mtimes;
+The candidate list is cached (cache.py) while the folders searched keep their mtimes;
 choice.choose caches each decision on top of it.
 """
 
@@ -21,8 +21,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from monotrail.errors import MonotrailError
-from monotrail.python import choice
-from monotrail.python.choice import Version, is_supported, matches, version_text
+from monotrail.python import cache
+from monotrail.python.request import (
+    Version,
+    is_supported,
+    matches,
+    parse_request,
+    version_files,
+    version_text,
+)
 
 if TYPE_CHECKING:
     from monotrail.python.interpreter import Interpreter
@@ -90,14 +97,16 @@ def _search() -> tuple[list[Candidate], dict[str, Any]]:
     """Ask the store and findpython's providers: the candidates, and the folders to watch."""
     from findpython.providers import ALL_PROVIDERS
 
+    from monotrail.python import managed
+
     watch: dict[str, Any] = {}
     raw: list[tuple[str, str]] = []
 
     def look(folder: Path | str) -> None:
-        watch[str(folder)] = choice.stat_sig(str(folder))
+        watch[str(folder)] = cache.stat_sig(str(folder))
 
-    look(choice.managed_dir())
-    raw.extend((str(exe), "managed") for _version, exe in choice.managed())
+    look(managed.managed_dir())
+    raw.extend((str(exe), "managed") for _version, exe in managed.managed())
     for name, provider_class in ALL_PROVIDERS.items():
         provider = provider_class.create()
         if provider is None:
@@ -133,16 +142,16 @@ def _search() -> tuple[list[Candidate], dict[str, Any]]:
 
 
 def _cache_file() -> Path:
-    return Path(choice.cache_dir()) / f"discovery-{choice.env_signature()}"
+    return Path(cache.cache_dir()) / f"discovery-{cache.env_signature()}"
 
 
 def discover() -> list[Candidate]:
     """Every interpreter candidate on the machine, from the cache while nothing changed."""
-    data = choice.read_cache(_cache_file())
-    if data is not None and choice.unchanged(data["watch"]):
+    data = cache.read_cache(_cache_file())
+    if data is not None and cache.unchanged(data["watch"]):
         return [Candidate(path, source, tuple(hint)) for path, source, hint in data["candidates"]]
     candidates, watch = _search()
-    choice.write_cache(
+    cache.write_cache(
         _cache_file(),
         {"watch": watch, "candidates": [[c.path, c.source, list(c.hint)] for c in candidates]},
     )
@@ -151,7 +160,7 @@ def discover() -> list[Candidate]:
 
 def watched() -> dict[str, Any]:
     """The folders the current candidate list depends on (after discover() ran)."""
-    data = choice.read_cache(_cache_file())
+    data = cache.read_cache(_cache_file())
     return dict(data["watch"]) if data else {}
 
 
@@ -244,7 +253,7 @@ def decide(
 ) -> tuple[str, str]:
     """The interpreter for ``-p requested`` or the project, and why (uncached)."""
     if requested:
-        version = choice.parse_request(requested)
+        version = parse_request(requested)
         if version is None:
             import shutil
 
@@ -256,7 +265,7 @@ def decide(
             )
         reason = f"-p {requested}"
         return for_version(version, reason, allow_provision=allow_provision), reason
-    for pin in map(Path, choice.version_files(project_root)):
+    for pin in map(Path, version_files(project_root)):
         if pin.is_file():
             version, text = read_version_file(pin)
             reason = f"{pin} says {text}"
@@ -325,7 +334,7 @@ def read_version_file(path: Path) -> tuple[Version, str]:
         raise MonotrailError(f"{path}: cannot read: {err.strerror}") from None
     for line in text.splitlines():
         line = line.split("#", 1)[0].strip()
-        version = choice.parse_request(line) if line else None
+        version = parse_request(line) if line else None
         if version is not None:
             return version, line
     raise MonotrailError(f"{path}: no Python version in it (expected a line such as 3.12)")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,7 +32,7 @@ from monotrail.errors import MonotrailError
 from monotrail.fetch import download
 from monotrail.lockfile.model import Artifact
 from monotrail.log import logger
-from monotrail.python import choice
+from monotrail.python.request import Version, matches, version_text
 from monotrail.store import layout
 
 MIRROR_VAR = "MONOTRAIL_PYTHON_MIRROR"
@@ -54,7 +55,30 @@ class Build:
     @property
     def dirname(self) -> str:
         arch, system = _arch_platform()
-        return f"cpython-{choice.version_text(self.version)}-{system}-{arch}"
+        return f"cpython-{version_text(self.version)}-{system}-{arch}"
+
+
+def managed_dir() -> Path:
+    """Where provisioned interpreters live: ``interpreters/managed/cpython-X.Y.Z-<os>-<arch>``."""
+    return paths.interpreters_dir() / "managed"
+
+
+def managed() -> list[tuple[Version, Path]]:
+    """Provisioned interpreters (version, executable), newest first."""
+    found = []
+    try:
+        names = os.listdir(managed_dir())
+    except OSError:
+        return []
+    for name in names:
+        match = re.fullmatch(r"cpython-(\d+)\.(\d+)\.(\d+)-.+", name)
+        if not match:
+            continue
+        version = tuple(int(part) for part in match.groups())
+        exe = managed_dir() / name / "bin" / f"python{version[0]}.{version[1]}"
+        if exe.is_file():
+            found.append((version, exe))
+    return sorted(found, reverse=True)
 
 
 def _arch_platform() -> tuple[str, str]:
@@ -80,7 +104,7 @@ def mirrored(url: str) -> str:
     return url
 
 
-def find_build(request: choice.Version) -> Build | None:
+def find_build(request: Version) -> Build | None:
     """The newest ``install_only`` build matching ``request`` for this platform, if any."""
     custom = os.environ.get(DOWNLOADS_VAR, "").strip()
     build = _from_custom_table(custom, request) if custom else _from_pbs_installer(request)
@@ -89,11 +113,11 @@ def find_build(request: choice.Version) -> Build | None:
     return build
 
 
-def _from_pbs_installer(request: choice.Version) -> Build | None:
+def _from_pbs_installer(request: Version) -> Build | None:
     from pbs_installer import get_download_link
 
     try:
-        version, (url, sha256) = get_download_link(choice.version_text(request))
+        version, (url, sha256) = get_download_link(version_text(request))
     except ValueError:
         return None
     filename = unquote(url.rsplit("/", 1)[-1])
@@ -102,7 +126,7 @@ def _from_pbs_installer(request: choice.Version) -> Build | None:
     return Build((version.major, version.minor, version.micro), filename, url, sha256)
 
 
-def _from_custom_table(source: str, request: choice.Version) -> Build | None:
+def _from_custom_table(source: str, request: Version) -> Build | None:
     """Look ``request`` up in a versions.json (pbs-installer's format) from a path or URL."""
     if "://" in source:
         _type, body = download.get(source)
@@ -124,7 +148,7 @@ def _from_custom_table(source: str, request: choice.Version) -> Build | None:
             version = (int(meta["major"]), int(meta["minor"]), int(meta["micro"]))
             if meta["implementation"] != "cpython" or meta.get("freethreaded"):
                 continue
-            if not choice.matches(version, request):
+            if not matches(version, request):
                 continue
             for file in item["files"]:
                 if file["platform"] == system and file["arch"] == arch and file["install_only"]:
@@ -136,16 +160,16 @@ def _from_custom_table(source: str, request: choice.Version) -> Build | None:
     return max(found, key=lambda b: b.version) if found else None
 
 
-def install(request: choice.Version) -> tuple[Path, bool]:
+def install(request: Version) -> tuple[Path, bool]:
     """Provision the newest build matching ``request``: (executable, whether it was added)."""
     build = find_build(request)
     if build is None:
         arch, system = _arch_platform()
         raise MonotrailError(
-            f"no python-build-standalone build of Python {choice.version_text(request)} "
+            f"no python-build-standalone build of Python {version_text(request)} "
             f"for {system}-{arch} in {table_source()}"
         )
-    exe = _executable(choice.managed_dir() / build.dirname, build)
+    exe = _executable(managed_dir() / build.dirname, build)
     if exe.is_file():
         return exe, False
     return install_build(build), True
@@ -163,15 +187,15 @@ KEEP_MARK = ".monotrail-keep"
 def keep(exe: Path) -> None:
     """Mark the provisioned interpreter of ``exe`` as wanted for itself."""
     try:
-        relative = exe.relative_to(choice.managed_dir())
+        relative = exe.relative_to(managed_dir())
     except ValueError:
         return  # not one monotrail provisioned: gc never touches it anyway
-    (choice.managed_dir() / relative.parts[0] / KEEP_MARK).touch()
+    (managed_dir() / relative.parts[0] / KEEP_MARK).touch()
 
 
 def install_build(build: Build) -> Path:
     """Download, verify, unpack and check ``build``; its executable in the store."""
-    target = choice.managed_dir() / build.dirname
+    target = managed_dir() / build.dirname
     if not build.sha256:
         raise MonotrailError(
             f"{build.filename}: {table_source()} gives no sha256 for it; "
@@ -185,7 +209,7 @@ def install_build(build: Build) -> Path:
     from monotrail.python import interpreter
 
     interpreter.query(exe)  # ask its facts now: the first run should not have to
-    print(f"Installed Python {choice.version_text(build.version)} at {exe}", file=sys.stderr)
+    print(f"Installed Python {version_text(build.version)} at {exe}", file=sys.stderr)
     return exe
 
 
@@ -261,7 +285,7 @@ def _unpack(archive: Path, tmp: Path, build: Build) -> None:
         raise MonotrailError(
             f"{build.filename}: the unpacked interpreter does not start: {err}"
         ) from None
-    expected = choice.version_text(build.version)
+    expected = version_text(build.version)
     if proc.returncode != 0 or proc.stdout.strip() != expected:
         said = proc.stdout.strip() or (proc.stderr.strip().splitlines() or ["nothing"])[-1]
         raise MonotrailError(
@@ -270,11 +294,11 @@ def _unpack(archive: Path, tmp: Path, build: Build) -> None:
         )
 
 
-def remove(request: choice.Version) -> list[Path]:
+def remove(request: Version) -> list[Path]:
     """Remove the provisioned interpreters matching ``request``; the folders removed."""
     removed = []
-    for version, exe in choice.managed():
-        if not choice.matches(version, request):
+    for version, exe in managed():
+        if not matches(version, request):
             continue
         root = exe.parent.parent
         # Out of sight first (one rename), then deleted: never a half-removed interpreter.
@@ -283,9 +307,9 @@ def remove(request: choice.Version) -> list[Path]:
         shutil.rmtree(trash, ignore_errors=True)
         removed.append(root)
     if not removed:
-        have = ", ".join(choice.version_text(v) for v, _ in choice.managed()) or "none"
+        have = ", ".join(version_text(v) for v, _ in managed()) or "none"
         raise MonotrailError(
-            f"no provisioned Python {choice.version_text(request)} to remove "
+            f"no provisioned Python {version_text(request)} to remove "
             f"(provisioned: {have}; interpreters found elsewhere are not monotrail's to remove)"
         )
     return removed

@@ -186,7 +186,7 @@ def _artifacts(collector: _Collector, kept: set[str]) -> None:
 
 def _interpreters(collector: _Collector, live: list[StoredEnv]) -> None:
     """Remove provisioned interpreters no remaining environment runs, and stale facts."""
-    from monotrail.python import choice
+    from monotrail.python.managed import KEEP_MARK, managed_dir
 
     used = []
     for env in live:
@@ -195,11 +195,9 @@ def _interpreters(collector: _Collector, live: list[StoredEnv]) -> None:
         ):
             if exe:
                 used += [exe, os.path.realpath(exe)]
-    for folder in sorted(choice.managed_dir().glob("*")):
+    for folder in sorted(managed_dir().glob("*")):
         if folder.name.startswith(".") or not folder.is_dir():
             continue
-        from monotrail.python.managed import KEEP_MARK
-
         if (folder / KEEP_MARK).exists():
             continue  # installed by name with `python install`: the user's to remove
         if not any(Path(exe).is_relative_to(folder) for exe in used):

@@ -128,7 +128,8 @@ def _interpreter_for(
     from packaging.specifiers import SpecifierSet
 
     from monotrail.errors import MonotrailError
-    from monotrail.python import choice, discovery, interpreter, managed
+    from monotrail.python import discovery, interpreter, managed
+    from monotrail.python.request import MIN_VERSION, version_text
 
     target = interpreter.query(executable)
     if requires_python is None:
@@ -136,7 +137,7 @@ def _interpreter_for(
     spec = SpecifierSet(requires_python)
 
     def allows(version: tuple[int, ...]) -> bool:
-        return spec.contains(choice.version_text(version), prereleases=True)
+        return spec.contains(version_text(version), prereleases=True)
 
     if allows(target.version):
         return target
@@ -147,7 +148,7 @@ def _interpreter_for(
     if found is not None and found.interpreter is not None:
         return found.interpreter
     newest = target.version[1] + 5
-    for minor in range(newest, choice.MIN_VERSION[1] - 1, -1):
+    for minor in range(newest, MIN_VERSION[1] - 1, -1):
         build = managed.find_build((3, minor))
         if build is not None and allows(build.version):
             return interpreter.query(discovery.for_version(build.version, said))

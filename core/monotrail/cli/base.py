@@ -1,0 +1,55 @@
+"""What monotrail's cleo commands share: errors as one line, and choosing a project's env.
+
+A MonotrailError becomes one ``error:`` line and exit code 2. Commands on a project's
+environment (``install``, ``export-venv``) take the same options and prepare it the same way.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cleo.commands.command import Command
+from cleo.helpers import option
+
+from monotrail.errors import MonotrailError
+
+if TYPE_CHECKING:
+    from monotrail.api import Environment
+
+
+class MonotrailCommand(Command):  # type: ignore[misc]
+    """A command whose MonotrailError becomes one ``error:`` line and exit code 2."""
+
+    def execute(self, io: Any) -> int:
+        from monotrail import log
+
+        log.configure(2 if io.is_debug() else (1 if io.is_very_verbose() else 0))
+        try:
+            return int(super().execute(io) or 0)
+        except MonotrailError as err:
+            io.write_error_line(f"<error>error: {err}</error>")
+            return err.exit_code
+
+
+class ProjectCommand(MonotrailCommand):
+    """A command on the environment of a project, chosen by the options below."""
+
+    options = [
+        option("extras", "E", "Install this extra (repeatable).", flag=False, multiple=True),
+        option("group", None, "Also install this dependency group.", flag=False, multiple=True),
+        option("project", None, "The project directory.", flag=False),
+        option("python", "p", "The interpreter to install for (a path).", flag=False),
+        option("no-compile", None, "Do not compile bytecode."),
+    ]
+
+    def prepare(self) -> Environment:
+        """The project's environment."""
+        from monotrail import api
+        from monotrail.python import choice
+
+        found = api.find_project(self.option("project"))
+        executable = choice.for_project(self.option("python"), found.root_dir)
+        extras = [e for value in self.option("extras") for e in value.replace(",", " ").split()]
+        return api.prepare_project(
+            found, executable, extras, self.option("group"), not self.option("no-compile")
+        )
