@@ -19,11 +19,11 @@ from typing import Any
 
 from monotrail import paths
 from monotrail.errors import MonotrailError
+from monotrail.names import canonical_name
 from monotrail.python import interpreter
 from monotrail.python.interpreter import Interpreter
 from monotrail.resolve import pip_resolver
 from monotrail.store import fill, layout, locks
-from monotrail.store.layout import canonical_name
 from monotrail.targets import project as projects
 from monotrail.targets.project import Project
 from monotrail.venv import link

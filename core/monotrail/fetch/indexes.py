@@ -15,6 +15,7 @@ from urllib.parse import urljoin, urlsplit
 
 from monotrail.errors import MonotrailError
 from monotrail.lockfile.model import Artifact
+from monotrail.names import canonical_name
 
 _JSON_ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
 
@@ -93,6 +94,4 @@ def parse_project_page(base_url: str, content_type: str, body: bytes) -> list[Ar
 
 
 def project_page_url(index_url: str, name: str) -> str:
-    from monotrail.store.layout import canonical_name
-
     return index_url.rstrip("/") + "/" + canonical_name(name) + "/"

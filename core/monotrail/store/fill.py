@@ -18,6 +18,7 @@ from monotrail import paths
 from monotrail.errors import MonotrailError
 from monotrail.lockfile.model import Artifact, LockedPackage
 from monotrail.log import logger
+from monotrail.names import parse_wheel_name
 from monotrail.python.interpreter import Interpreter
 from monotrail.store import bytecode, layout, locks
 
@@ -53,35 +54,18 @@ class InstallReport:
 
 def wheel_tag(filename: str) -> str:
     """The tag part of a wheel file name (``py3-none-any``), which names its store entry."""
-    stem = filename[: -len(".whl")]
-    parts = stem.split("-")
-    if len(parts) < 5:
+    parsed = parse_wheel_name(filename, strict=False)
+    if parsed is None:
         raise MonotrailError(f"{filename}: not a valid wheel file name")
-    return "-".join(parts[-3:])
+    return parsed.tag
 
 
 def wheel_tag_ranks(filename: str, priority: dict[str, int]) -> list[int]:
-    """The priorities of the tags a wheel file name declares (empty: unsupported or invalid).
-
-    ``py2.py3-none-any`` is a compressed tag set (PEP 425): each combination is one tag.
-    Splitting the name is what packaging's parse_wheel_filename does for the tags, without its
-    regular expressions and version parsing, which cost a new environment most of its time
-    (locks list every wheel of a release: numpy alone has dozens).
-    """
-    if not filename.endswith(".whl"):
+    """The priorities of the tags a wheel file name declares (empty: unsupported or invalid)."""
+    parsed = parse_wheel_name(filename)
+    if parsed is None:
         return []
-    parts = filename[: -len(".whl")].split("-")
-    if len(parts) not in (5, 6):
-        return []
-    pythons, abis, platforms = parts[-3:]
-    ranks = []
-    for python in pythons.split("."):
-        for abi in abis.split("."):
-            for platform in platforms.split("."):
-                rank = priority.get(f"{python}-{abi}-{platform}")
-                if rank is not None:
-                    ranks.append(rank)
-    return ranks
+    return [rank for tag in parsed.tags() if (rank := priority.get(tag)) is not None]
 
 
 def choose(package: LockedPackage, interpreter: Interpreter) -> Artifact:

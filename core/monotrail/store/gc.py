@@ -26,9 +26,9 @@ from pathlib import Path
 from monotrail import __version__, paths
 from monotrail.env import launch
 from monotrail.log import logger
+from monotrail.names import canonical_name, parse_wheel_name
 from monotrail.store import locks
 from monotrail.store.inventory import EnvRecord, iter_entries, iter_envs, tree_size
-from monotrail.store.layout import canonical_name
 
 #: Temporary files younger than this may belong to a running command that holds no lock.
 TMP_MAX_AGE = 3600.0
@@ -152,12 +152,10 @@ def _entries(collector: _Collector, live_entries: set[str]) -> set[str]:
 
 
 def _wheel_key(filename: str) -> str | None:
-    if not filename.endswith(".whl"):
+    parsed = parse_wheel_name(filename, strict=False)
+    if parsed is None:
         return None
-    parts = filename[: -len(".whl")].split("-")
-    if len(parts) < 5:
-        return None
-    return f"wheel:{canonical_name(parts[0])}|{parts[1]}|{'-'.join(parts[-3:])}"
+    return f"wheel:{canonical_name(parsed.name)}|{parsed.version}|{parsed.tag}"
 
 
 def _artifacts(collector: _Collector, kept: set[str]) -> None:

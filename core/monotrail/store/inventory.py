@@ -15,7 +15,7 @@ from pathlib import Path
 
 from monotrail import paths
 from monotrail.env import launch
-from monotrail.store.layout import canonical_name
+from monotrail.names import canonical_name
 
 
 @dataclass(frozen=True)

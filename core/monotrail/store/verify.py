@@ -23,6 +23,7 @@ from pathlib import Path
 
 from monotrail import paths
 from monotrail.errors import MonotrailError
+from monotrail.names import canonical_name, parse_wheel_name
 from monotrail.store import layout, locks
 from monotrail.store.inventory import (
     EnvRecord,
@@ -168,9 +169,9 @@ def _artifact_for(root: Path) -> Path | None:
     candidates = [paths.artifacts_dir() / recorded] if recorded else []
     name, version, tag = root.parent.parent.name, root.parent.name, root.name
     for wheel in paths.artifacts_dir().glob("*/*.whl"):
-        parts = wheel.name[: -len(".whl")].split("-")
-        if len(parts) >= 5 and "-".join(parts[-3:]) == tag and parts[1] == version:
-            if layout.canonical_name(parts[0]) == name:
+        parsed = parse_wheel_name(wheel.name, strict=False)
+        if parsed and (parsed.tag, parsed.version) == (tag, version):
+            if canonical_name(parsed.name) == name:
                 candidates.append(wheel)
     for wheel in candidates:
         if not wheel.is_file():

@@ -27,7 +27,7 @@ from monotrail import paths
 from monotrail.errors import MonotrailError
 from monotrail.store.fill import Entry
 from monotrail.log import logger
-from monotrail.store.layout import canonical_name
+from monotrail.names import canonical_name
 
 # Runs in the venv's interpreter (site enabled: a venv's prefix comes from site on old Pythons).
 _SCHEME_SCRIPT = (
