@@ -26,8 +26,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from monotrail.store.unpack import InstalledWheel
 
-ENTRY_INFO = "entry.json"
-
 
 @dataclass
 class Entry:
@@ -89,11 +87,25 @@ def choose(package: LockedPackage, interpreter: Interpreter) -> Artifact:
     )
 
 
+def info_file(entry: Path) -> Path:
+    """The entry's ``entry.json``: what it holds beyond its files."""
+    return entry / paths.ENTRY_DATA_DIR / paths.ENTRY_INFO
+
+
 def read_entry(path: Path) -> Entry:
-    data = json.loads((path / paths.ENTRY_DATA_DIR / ENTRY_INFO).read_text())
+    data = json.loads(info_file(path).read_text())
     # A shared store may have been filled by another monotrail version: unknown keys are skipped.
     known = {f.name for f in fields(Entry)}
     return Entry(path=path, **{k: v for k, v in data.items() if k in known})
+
+
+def entry_artifact(path: Path) -> str:
+    """The wheel the entry at ``path`` was unpacked from, relative to the artifact cache; ""
+    when unknown or unreadable (gc and verify look at entries that may be damaged)."""
+    try:
+        return str(json.loads(info_file(path).read_text()).get("artifact") or "")
+    except (OSError, ValueError, AttributeError):
+        return ""
 
 
 def _scan_entry(root: Path, unpacked: InstalledWheel) -> dict[str, object]:
@@ -146,9 +158,8 @@ def unpack_into_store(wheel: Path, name: str, version: str) -> tuple[Path, bool]
         unpacked = unpack.unpack(wheel, tmp)
         info = _scan_entry(tmp, unpacked)
         info["artifact"] = source
-        data_dir = tmp / paths.ENTRY_DATA_DIR
-        data_dir.mkdir(exist_ok=True)
-        (data_dir / ENTRY_INFO).write_text(json.dumps(info, indent=1))
+        info_file(tmp).parent.mkdir(exist_ok=True)
+        info_file(tmp).write_text(json.dumps(info, indent=1))
 
     return target, layout.create_entry(target, into)
 

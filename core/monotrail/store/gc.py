@@ -28,6 +28,7 @@ from monotrail.env import launch
 from monotrail.log import logger
 from monotrail.names import canonical_name, parse_wheel_name
 from monotrail.store import locks
+from monotrail.store.fill import entry_artifact
 from monotrail.store.inventory import EnvRecord, iter_entries, iter_envs, tree_size
 
 #: Temporary files younger than this may belong to a running command that holds no lock.
@@ -129,12 +130,9 @@ def _entries(collector: _Collector, live_entries: set[str]) -> set[str]:
     for entry in iter_entries(read_only=False):
         if str(entry.path) in live_entries:
             kept.add(f"wheel:{entry.name}|{entry.version}|{entry.tag}")
-            try:
-                info = json.loads((entry.path / paths.ENTRY_DATA_DIR / "entry.json").read_text())
-                if info.get("artifact"):
-                    kept.add(str(info["artifact"]))
-            except (OSError, ValueError, AttributeError):
-                pass
+            artifact = entry_artifact(entry.path)
+            if artifact:
+                kept.add(artifact)
             continue
         collector.remove(entry.path, "entry", str(entry))
     # Lock files of removed (or never completed) entries, then empty folders.

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import importlib.util
-import json
 import marshal
 import os
 import re
@@ -95,8 +94,8 @@ def _bytecode_problem(pyc: str, source: str) -> str | None:
 def check_entry(root: Path) -> str | None:
     """The first problem of the entry at ``root``, None when it is sound."""
     data_dir = root / paths.ENTRY_DATA_DIR
-    if not (data_dir / "entry.json").is_file():
-        return "incomplete: no .monotrail-data/entry.json"
+    if not (data_dir / paths.ENTRY_INFO).is_file():
+        return f"incomplete: no {paths.ENTRY_DATA_DIR}/{paths.ENTRY_INFO}"
     try:
         listed = _read_record(root)
     except (OSError, UnicodeDecodeError, ValueError) as err:
@@ -123,7 +122,7 @@ def check_entry(root: Path) -> str | None:
             if relative in listed:
                 continue
             if os.path.dirname(relative) == paths.ENTRY_DATA_DIR and (
-                name == "entry.json" or name.startswith("compiled-")
+                name == paths.ENTRY_INFO or name.startswith("compiled-")
             ):
                 continue
             match = _PYC.match(name)
@@ -159,13 +158,9 @@ def find_problems(
 
 def _artifact_for(root: Path) -> Path | None:
     """The cached wheel the entry came from, if it is still there and intact."""
-    from monotrail.store.fill import ENTRY_INFO
+    from monotrail.store.fill import entry_artifact
 
-    try:
-        info = json.loads((root / paths.ENTRY_DATA_DIR / ENTRY_INFO).read_text())
-        recorded = str(info.get("artifact") or "")
-    except (OSError, ValueError, AttributeError):
-        recorded = ""
+    recorded = entry_artifact(root)
     candidates = [paths.artifacts_dir() / recorded] if recorded else []
     name, version, tag = root.parent.parent.name, root.parent.name, root.name
     for wheel in paths.artifacts_dir().glob("*/*.whl"):
