@@ -24,6 +24,7 @@ from monotrail import paths
 from monotrail.errors import MonotrailError
 from monotrail.names import canonical_name, parse_wheel_name
 from monotrail.store import layout, locks
+from monotrail.store.dist_info import read_record
 from monotrail.store.inventory import (
     EnvRecord,
     StoredEntry,
@@ -52,23 +53,19 @@ def _record_hash(value: str) -> str:
 
 def _read_record(root: Path) -> dict[str, tuple[str, int | None]]:
     """Relative path -> (sha256 hex or "", size or None) from the entry's RECORD."""
-    from installer.records import InvalidRecordEntry, parse_record_file
-
     records = [d for d in os.listdir(root) if d.endswith(".dist-info")]
     if len(records) != 1 or not (root / records[0] / "RECORD").is_file():
         raise ValueError("no single .dist-info folder with a RECORD")
     text = (root / records[0] / "RECORD").read_text(encoding="utf-8")
     listed: dict[str, tuple[str, int | None]] = {}
     try:
-        for path, hash_text, size in parse_record_file(text.splitlines()):
-            algorithm, _, value = hash_text.partition("=")
-            if hash_text and algorithm != "sha256":
-                raise ValueError(f"RECORD uses {algorithm} for {path}")
-            normal = os.path.normpath(path)
+        for row in read_record(text):
+            value = row.sha256()
+            normal = os.path.normpath(row.path)
             if os.path.isabs(normal) or normal.split(os.sep)[0] == "..":
-                raise ValueError(f"RECORD names {path}, outside the entry")
-            listed[normal] = (_record_hash(value) if value else "", int(size) if size else None)
-    except (InvalidRecordEntry, ValueError) as err:
+                raise ValueError(f"RECORD names {row.path}, outside the entry")
+            listed[normal] = (_record_hash(value) if value else "", row.size)
+    except ValueError as err:
         raise ValueError(f"unreadable RECORD: {err}") from None
     return listed
 
