@@ -13,6 +13,7 @@ from functools import cached_property
 from pathlib import Path
 
 from monotrail import fingerprint, paths
+from monotrail._fs import atomic_write
 from monotrail.env.launch import base_interpreter  # noqa: F401 - re-exported
 from monotrail.errors import MonotrailError
 
@@ -112,10 +113,7 @@ def query(executable: str | os.PathLike[str]) -> Interpreter:
     except (OSError, ValueError):
         data = _ask(exe)
         try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(data))
-            os.replace(tmp, cache)
+            atomic_write(cache, json.dumps(data), mkdir=True)
         except OSError:
             pass  # a read-only or full store: the facts are asked again next time
     return Interpreter(

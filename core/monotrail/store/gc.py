@@ -16,14 +16,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from monotrail import __version__, paths
+from monotrail._fs import discard
 from monotrail.env import launch
 from monotrail.log import logger
 from monotrail.names import canonical_name, parse_wheel_name
@@ -60,10 +59,9 @@ class GcReport:
 class _Collector:
     def __init__(self, dry_run: bool) -> None:
         self.report = GcReport(dry_run)
-        self.trash: Path | None = None
 
     def remove(self, path: Path, kind: str, what: str) -> None:
-        """Rename ``path`` out of the way (atomic), then delete it; or only count it."""
+        """Remove ``path`` (see _fs.discard), or only count it."""
         if not os.path.lexists(path):
             return
         size = tree_size(path)[0] if path.is_dir() else os.lstat(path).st_size
@@ -71,33 +69,19 @@ class _Collector:
         if self.report.dry_run:
             return
         logger.debug("gc: removing %s %s", kind, path)
-        if path.is_dir() and not path.is_symlink():
-            if self.trash is None:
-                self.trash = Path(tempfile.mkdtemp(prefix="trash.gc.", dir=paths.tmp_dir()))
-            moved = self.trash / str(len(self.report.removed))
-            os.rename(path, moved)
-            shutil.rmtree(moved, ignore_errors=True)
-        else:
-            os.unlink(path)
-
-    def finish(self) -> None:
-        if self.trash is not None:
-            shutil.rmtree(self.trash, ignore_errors=True)
+        discard(path)
 
 
 def collect(dry_run: bool = False, on_wait: Callable[[], None] | None = None) -> GcReport:
     """Run gc (or only say what it would remove, with ``dry_run``); returns the report."""
     collector = _Collector(dry_run)
     with locks.store_exclusive(on_wait):
-        try:
-            live = _environments(collector)
-            collector.report.live_envs = len(live)
-            kept_artifacts = _entries(collector, {entry for env in live for entry in env.entries})
-            _artifacts(collector, kept_artifacts)
-            _interpreters(collector, live)
-            _leftovers(collector, live)
-        finally:
-            collector.finish()
+        live = _environments(collector)
+        collector.report.live_envs = len(live)
+        kept_artifacts = _entries(collector, {entry for env in live for entry in env.entries})
+        _artifacts(collector, kept_artifacts)
+        _interpreters(collector, live)
+        _leftovers(collector, live)
     return collector.report
 
 
@@ -247,7 +231,7 @@ def _leftovers(collector: _Collector, live: list[EnvRecord]) -> None:
             locks.release(fd)
     for item in sorted((home / "tmp").glob("*")):
         mine = item.name.startswith("trash.")  # what a killed gc or repair was deleting
-        if (mine or _orphaned(item) or _age(item) > TMP_MAX_AGE) and item != collector.trash:
+        if mine or _orphaned(item) or _age(item) > TMP_MAX_AGE:
             collector.remove(item, "other", f"temporary {item.name}")
 
 

@@ -14,13 +14,12 @@ import importlib.util
 import marshal
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from monotrail import paths
+from monotrail._fs import discard
 from monotrail.errors import MonotrailError
 from monotrail.names import canonical_name, parse_wheel_name
 from monotrail.store import layout, locks
@@ -175,13 +174,6 @@ def _artifact_for(root: Path) -> Path | None:
     return None
 
 
-def _discard(path: Path) -> None:
-    """Make ``path`` vanish atomically (rename into tmp), then delete it."""
-    trash = Path(tempfile.mkdtemp(prefix="trash.", dir=paths.tmp_dir()))
-    os.rename(path, trash / "x")
-    shutil.rmtree(trash, ignore_errors=True)
-
-
 def repair(broken: Broken, envs: list[EnvRecord]) -> str:
     """Replace one broken entry; returns what was done, for the report."""
     from monotrail.python import interpreter
@@ -193,7 +185,7 @@ def repair(broken: Broken, envs: list[EnvRecord]) -> str:
     using = users(envs).get(str(entry.path), [])
     wheel = _artifact_for(entry.path)
     with locks.store_shared(), layout.write_errors():
-        _discard(entry.path)
+        discard(entry.path)
         if wheel is not None:
             fill.unpack_into_store(wheel, entry.name, entry.version)
             tags = {}
