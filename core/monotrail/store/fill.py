@@ -39,8 +39,6 @@ class Entry:
     top_level: list[str] = field(default_factory=list)
     pth: list[str] = field(default_factory=list)
     data_scripts: list[str] = field(default_factory=list)
-    #: The wheel it was unpacked from, relative to the artifact cache ("" when unknown).
-    artifact: str = ""
 
 
 @dataclass
