@@ -1,7 +1,8 @@
 """The two file-system idioms every room uses: publish a file whole, make a tree vanish whole.
 
 - ``atomic_write``: the content goes to a temporary sibling (same folder, so the same file
-  system), which is then renamed over the target. Readers see the old file or the new one,
+  system), which is then renamed over the target (``atomic_publish`` when the sibling is a
+  copy, a moved file or a symbolic link). Readers see the old file or the new one,
   never a part; a killed writer leaves at most a hidden ``.NAME.PID.tmp`` file, which gc clears.
 - ``discard``: a folder or file is renamed into a fresh folder below the store's ``tmp/``
   (one atomic step: no reader sees it half-deleted), then deleted. What a killed process
@@ -17,20 +18,36 @@ import shutil
 
 from monotrail import paths
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 
 def atomic_write(path: str | os.PathLike[str], data: bytes | str, mkdir: bool = False) -> None:
     """Replace ``path`` by ``data`` (text is written as UTF-8) in one rename.
 
     ``mkdir`` creates the parent folders first.
     """
+    content = data.encode() if isinstance(data, str) else data
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as handle:
+            handle.write(content)
+
+    atomic_publish(path, write, mkdir)
+
+
+def atomic_publish(
+    path: str | os.PathLike[str], make: Callable[[str], object], mkdir: bool = False
+) -> None:
+    """:func:`atomic_write` for content made otherwise: ``make(tmp)`` creates the file or the
+    symbolic link ``tmp`` (copies, moves, links), which then replaces ``path``."""
     folder, name = os.path.split(os.fspath(path))
     if mkdir and folder:
         os.makedirs(folder, exist_ok=True)
     tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
-    content = data.encode() if isinstance(data, str) else data
     try:
-        with open(tmp, "wb") as handle:
-            handle.write(content)
+        make(tmp)
         os.replace(tmp, path)
     except BaseException:
         try:

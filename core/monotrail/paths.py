@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 #: Sub-folder of an entry holding the wheel's ``.data`` parts (headers, data). A name
 #: that is not an identifier, so it can never shadow an importable module.
 ENTRY_DATA_DIR = ".monotrail-data"
+#: The file in ENTRY_DATA_DIR with what an entry holds beyond its files (name, version, scripts,
+#: top-level names, the wheel it came from); written when the entry is made.
+ENTRY_INFO = "entry.json"
 #: Sub-folder of an entry holding the wheel's scripts: where ``pip install --target`` puts them,
 #: so tools that look for their own executable beside their package find it (``python -m ruff``,
 #: ``python -m uv``). Entries made before kept them in ``.monotrail-data/scripts``: still read.

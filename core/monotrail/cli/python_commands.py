@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cleo.helpers import argument
 
+from monotrail._fs import atomic_publish
 from monotrail.cli.base import MonotrailCommand
 from monotrail.errors import MonotrailError
 
@@ -143,10 +144,7 @@ class PythonShimCommand(MonotrailCommand):
             link = folder / name
             if link.exists() and not link.is_symlink():
                 raise MonotrailError(f"{link}: exists and is not a symlink; not replacing it")
-            tmp = folder / f".{name}.{os.getpid()}.tmp"
-            tmp.unlink(missing_ok=True)
-            tmp.symlink_to(launcher)
-            os.replace(tmp, link)
+            atomic_publish(link, lambda tmp: os.symlink(launcher, tmp))
             self.line(f"{link} -> {launcher}")
         self.line(f'Put it first on PATH: export PATH="{folder}:$PATH"')
         return 0

@@ -22,7 +22,7 @@ from typing import Any
 
 from monotrail.env.finder import StoreFinder, process_pth
 from monotrail.errors import MonotrailError
-from monotrail.store.layout import canonical_name
+from monotrail.names import canonical_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from monotrail import paths
+from monotrail._fs import atomic_publish
 from monotrail.errors import MonotrailError
 from monotrail.lockfile.model import Artifact
 from monotrail.log import logger
@@ -236,10 +237,7 @@ def copy_local(path: Path) -> Path:
             digest.update(chunk)
     target = paths.artifacts_dir() / digest.hexdigest() / path.name
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        shutil.copyfile(path, tmp)
-        os.replace(tmp, target)
+        atomic_publish(target, lambda tmp: shutil.copyfile(path, tmp), mkdir=True)
     return target
 
 

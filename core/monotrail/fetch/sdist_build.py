@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import tarfile
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from monotrail import paths
+from monotrail._fs import atomic_publish
 from monotrail.errors import MonotrailError
 from monotrail.log import logger
 from monotrail.python.interpreter import Interpreter
@@ -38,11 +38,8 @@ def build_sdist(sdist: Path, sdist_sha256: str, interpreter: Interpreter) -> Pat
     with tempfile.TemporaryDirectory(dir=paths.tmp_dir()) as work:
         source = _extract(sdist, Path(work) / "src")
         wheel = build_tree(source, Path(work) / "out", interpreter, label=sdist.name)
-        target_dir = built_wheel_dir(sdist_sha256, interpreter)
-        target_dir.mkdir(parents=True, exist_ok=True)
-        target = target_dir / wheel.name
-        shutil.move(str(wheel), target.with_suffix(".tmp"))
-        os.replace(target.with_suffix(".tmp"), target)
+        target = built_wheel_dir(sdist_sha256, interpreter) / wheel.name
+        atomic_publish(target, lambda tmp: shutil.move(wheel, tmp), mkdir=True)
         return target
 
 

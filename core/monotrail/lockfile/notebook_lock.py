@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from monotrail import paths
+from monotrail._fs import atomic_write
 from monotrail.errors import MonotrailError
 from monotrail.lockfile.model import LockedPackage, from_json, to_json
 
@@ -53,10 +54,7 @@ def write(
         "requested": requested,
         "packages": to_json(packages),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(data, indent=1) + "\n", mkdir=True)
 
 
 def read(path: Path) -> tuple[dict[str, Any], list[LockedPackage]]:

@@ -15,8 +15,8 @@ from typing import Any
 from monotrail import toml
 from monotrail.errors import MonotrailError
 from monotrail.lockfile.model import Artifact, LockedPackage
+from monotrail.names import canonical_name
 from monotrail.python.interpreter import Interpreter
-from monotrail.store.layout import canonical_name
 
 
 @dataclass(frozen=True)

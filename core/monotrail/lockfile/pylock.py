@@ -14,10 +14,11 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from monotrail import toml
+from monotrail._fs import atomic_write
 from monotrail.errors import MonotrailError
 from monotrail.lockfile.model import Artifact, LockedPackage
+from monotrail.names import canonical_name
 from monotrail.python.interpreter import Interpreter
-from monotrail.store.layout import canonical_name
 
 FILENAME = "pylock.toml"
 
@@ -180,9 +181,7 @@ def write(path: Path, document: dict[str, Any]) -> None:
             table[key] = _inline(value)  # files as inline tables, as in PEP 751's example
         packages.append(table)
     rendered["packages"] = packages
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(tomlkit.dumps(rendered), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, tomlkit.dumps(rendered))
 
 
 def _inline(value: Any) -> Any:

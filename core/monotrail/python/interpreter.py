@@ -13,10 +13,11 @@ from functools import cached_property
 from pathlib import Path
 
 from monotrail import fingerprint, paths
+from monotrail._fs import atomic_write
 from monotrail.errors import MonotrailError
 
 # Bumped whenever the script or the cached fields change, so old cache files are not trusted.
-_FACTS_FORMAT = 2
+_FACTS_FORMAT = 3
 
 # Runs inside the target interpreter, which may be as old as 3.9: stdlib only. The markers are
 # computed the way PEP 508 defines them; tags are derived from these facts by packaging, here.
@@ -50,10 +51,7 @@ print(json.dumps({
     "free_threaded": bool(cfg("Py_GIL_DISABLED")),
     "platform": sysconfig.get_platform(),
     "maxsize_64": sys.maxsize > 2**32,
-    "stdlib": sysconfig.get_paths()["stdlib"],
-    "platstdlib": sysconfig.get_paths()["platstdlib"],
     "stdlib_module_names": sorted(getattr(sys, "stdlib_module_names", ())) or None,
-    "base_prefix": sys.base_prefix,
     "sys_path": [p for p in sys.path if p],
 }))
 """
@@ -65,12 +63,9 @@ class Interpreter:
 
     executable: str
     version: tuple[int, int, int]
-    implementation: str
     cache_tag: str
     markers: dict[str, str]
     tags: list[str]
-    stdlib: str
-    platstdlib: str
     stdlib_module_names: list[str] | None
     #: sys.path of the bare interpreter (no site): the standard library's folders.
     sys_path: list[str]
@@ -87,10 +82,6 @@ class Interpreter:
     def tag_priority(self) -> dict[str, int]:
         """Each supported tag (``cp311-cp311-manylinux_2_17_x86_64``) and its rank, 0 best."""
         return {tag: rank for rank, tag in enumerate(self.tags)}
-
-    def fingerprint(self) -> str:
-        """Identifies this interpreter build in cache keys (path and version)."""
-        return f"{self.executable}|{self.full_version}|{self.cache_tag}"
 
 
 def _facts_cache_file(executable: str) -> Path:
@@ -111,21 +102,15 @@ def query(executable: str | os.PathLike[str]) -> Interpreter:
     except (OSError, ValueError):
         data = _ask(exe)
         try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(data))
-            os.replace(tmp, cache)
+            atomic_write(cache, json.dumps(data), mkdir=True)
         except OSError:
             pass  # a read-only or full store: the facts are asked again next time
     return Interpreter(
         executable=exe,
         version=tuple(data["version"]),  # type: ignore[arg-type]
-        implementation=data["implementation"],
         cache_tag=data["cache_tag"],
         markers=data["markers"],
         tags=data["tags"],
-        stdlib=data["stdlib"],
-        platstdlib=data["platstdlib"],
         stdlib_module_names=data["stdlib_module_names"],
         sys_path=data["sys_path"],
     )

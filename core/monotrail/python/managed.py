@@ -21,13 +21,13 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 from monotrail import paths
+from monotrail._fs import discard
 from monotrail.errors import MonotrailError
 from monotrail.fetch import download
 from monotrail.lockfile.model import Artifact
@@ -301,10 +301,7 @@ def remove(request: Version) -> list[Path]:
         if not matches(version, request):
             continue
         root = exe.parent.parent
-        # Out of sight first (one rename), then deleted: never a half-removed interpreter.
-        trash = Path(tempfile.mkdtemp(prefix="removed-python.", dir=paths.tmp_dir()))
-        os.rename(root, trash / root.name)
-        shutil.rmtree(trash, ignore_errors=True)
+        discard(root)  # never a half-removed interpreter
         removed.append(root)
     if not removed:
         have = ", ".join(version_text(v) for v, _ in managed()) or "none"

@@ -20,8 +20,8 @@ from monotrail import paths
 from monotrail.errors import MonotrailError
 from monotrail.lockfile.model import Artifact, LockedPackage
 from monotrail.log import logger
+from monotrail.names import canonical_name
 from monotrail.python.interpreter import Interpreter
-from monotrail.store.layout import canonical_name
 
 
 def run_pip_report(

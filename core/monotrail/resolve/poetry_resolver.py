@@ -90,7 +90,7 @@ def solve_for_interpreter(
     """
     from monotrail.fetch import indexes
     from monotrail.lockfile.model import Artifact, LockedPackage
-    from monotrail.store.layout import canonical_name
+    from monotrail.names import canonical_name
 
     with _poetry_errors(Path.cwd(), label):
         from cleo.io.null_io import NullIO

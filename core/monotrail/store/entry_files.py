@@ -1,8 +1,8 @@
 """Writing a store entry's files, in monotrail's process and in its unpacking helper.
 
-Stdlib only: besides being imported by wheel_install, this file is run as a script
+Stdlib only: besides being imported by unpack, this file is run as a script
 (``python -I -S entry_files.py WHEEL ROOT LISTING``) by a helper process that writes some of a
-large wheel's files while installer writes the others (see wheel_install). For each file it
+large wheel's files while installer writes the others (see unpack). For each file it
 prints ``<urlsafe sha256><TAB><size><TAB><member>``; exit status 3 means an OSError (a full
 disk: ``errno<TAB>strerror<TAB>filename`` on stderr), 4 anything else (a broken wheel).
 """

@@ -18,14 +18,13 @@ from monotrail import paths
 from monotrail.errors import MonotrailError
 from monotrail.lockfile.model import Artifact, LockedPackage
 from monotrail.log import logger
+from monotrail.names import parse_wheel_name
 from monotrail.python.interpreter import Interpreter
 from monotrail.store import bytecode, layout, locks
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from monotrail.store.unpack import InstalledWheel
-
-ENTRY_INFO = "entry.json"
 
 
 @dataclass
@@ -40,8 +39,6 @@ class Entry:
     top_level: list[str] = field(default_factory=list)
     pth: list[str] = field(default_factory=list)
     data_scripts: list[str] = field(default_factory=list)
-    #: The wheel it was unpacked from, relative to the artifact cache ("" when unknown).
-    artifact: str = ""
 
 
 @dataclass
@@ -53,35 +50,18 @@ class InstallReport:
 
 def wheel_tag(filename: str) -> str:
     """The tag part of a wheel file name (``py3-none-any``), which names its store entry."""
-    stem = filename[: -len(".whl")]
-    parts = stem.split("-")
-    if len(parts) < 5:
+    parsed = parse_wheel_name(filename, strict=False)
+    if parsed is None:
         raise MonotrailError(f"{filename}: not a valid wheel file name")
-    return "-".join(parts[-3:])
+    return parsed.tag
 
 
 def wheel_tag_ranks(filename: str, priority: dict[str, int]) -> list[int]:
-    """The priorities of the tags a wheel file name declares (empty: unsupported or invalid).
-
-    ``py2.py3-none-any`` is a compressed tag set (PEP 425): each combination is one tag.
-    Splitting the name is what packaging's parse_wheel_filename does for the tags, without its
-    regular expressions and version parsing, which cost a new environment most of its time
-    (locks list every wheel of a release: numpy alone has dozens).
-    """
-    if not filename.endswith(".whl"):
+    """The priorities of the tags a wheel file name declares (empty: unsupported or invalid)."""
+    parsed = parse_wheel_name(filename)
+    if parsed is None:
         return []
-    parts = filename[: -len(".whl")].split("-")
-    if len(parts) not in (5, 6):
-        return []
-    pythons, abis, platforms = parts[-3:]
-    ranks = []
-    for python in pythons.split("."):
-        for abi in abis.split("."):
-            for platform in platforms.split("."):
-                rank = priority.get(f"{python}-{abi}-{platform}")
-                if rank is not None:
-                    ranks.append(rank)
-    return ranks
+    return [rank for tag in parsed.tags() if (rank := priority.get(tag)) is not None]
 
 
 def choose(package: LockedPackage, interpreter: Interpreter) -> Artifact:
@@ -105,11 +85,25 @@ def choose(package: LockedPackage, interpreter: Interpreter) -> Artifact:
     )
 
 
+def info_file(entry: Path) -> Path:
+    """The entry's ``entry.json``: what it holds beyond its files."""
+    return entry / paths.ENTRY_DATA_DIR / paths.ENTRY_INFO
+
+
 def read_entry(path: Path) -> Entry:
-    data = json.loads((path / paths.ENTRY_DATA_DIR / ENTRY_INFO).read_text())
+    data = json.loads(info_file(path).read_text())
     # A shared store may have been filled by another monotrail version: unknown keys are skipped.
     known = {f.name for f in fields(Entry)}
     return Entry(path=path, **{k: v for k, v in data.items() if k in known})
+
+
+def entry_artifact(path: Path) -> str:
+    """The wheel the entry at ``path`` was unpacked from, relative to the artifact cache; ""
+    when unknown or unreadable (gc and verify look at entries that may be damaged)."""
+    try:
+        return str(json.loads(info_file(path).read_text()).get("artifact") or "")
+    except (OSError, ValueError, AttributeError):
+        return ""
 
 
 def _scan_entry(root: Path, unpacked: InstalledWheel) -> dict[str, object]:
@@ -162,9 +156,8 @@ def unpack_into_store(wheel: Path, name: str, version: str) -> tuple[Path, bool]
         unpacked = unpack.unpack(wheel, tmp)
         info = _scan_entry(tmp, unpacked)
         info["artifact"] = source
-        data_dir = tmp / paths.ENTRY_DATA_DIR
-        data_dir.mkdir(exist_ok=True)
-        (data_dir / ENTRY_INFO).write_text(json.dumps(info, indent=1))
+        info_file(tmp).parent.mkdir(exist_ok=True)
+        info_file(tmp).write_text(json.dumps(info, indent=1))
 
     return target, layout.create_entry(target, into)
 

@@ -16,19 +16,19 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from monotrail import __version__, paths
+from monotrail._fs import discard
 from monotrail.env import launch, record
 from monotrail.log import logger
+from monotrail.names import canonical_name, parse_wheel_name
 from monotrail.store import locks
+from monotrail.store.fill import entry_artifact
 from monotrail.store.inventory import StoredEnv, iter_entries, iter_envs, tree_size
-from monotrail.store.layout import canonical_name
 
 #: Temporary files younger than this may belong to a running command that holds no lock.
 TMP_MAX_AGE = 3600.0
@@ -59,10 +59,9 @@ class GcReport:
 class _Collector:
     def __init__(self, dry_run: bool) -> None:
         self.report = GcReport(dry_run)
-        self.trash: Path | None = None
 
     def remove(self, path: Path, kind: str, what: str) -> None:
-        """Rename ``path`` out of the way (atomic), then delete it; or only count it."""
+        """Remove ``path`` (see _fs.discard), or only count it."""
         if not os.path.lexists(path):
             return
         size = tree_size(path)[0] if path.is_dir() else os.lstat(path).st_size
@@ -70,33 +69,19 @@ class _Collector:
         if self.report.dry_run:
             return
         logger.debug("gc: removing %s %s", kind, path)
-        if path.is_dir() and not path.is_symlink():
-            if self.trash is None:
-                self.trash = Path(tempfile.mkdtemp(prefix="trash.gc.", dir=paths.tmp_dir()))
-            moved = self.trash / str(len(self.report.removed))
-            os.rename(path, moved)
-            shutil.rmtree(moved, ignore_errors=True)
-        else:
-            os.unlink(path)
-
-    def finish(self) -> None:
-        if self.trash is not None:
-            shutil.rmtree(self.trash, ignore_errors=True)
+        discard(path)
 
 
 def collect(dry_run: bool = False, on_wait: Callable[[], None] | None = None) -> GcReport:
     """Run gc (or only say what it would remove, with ``dry_run``); returns the report."""
     collector = _Collector(dry_run)
     with locks.store_exclusive(on_wait):
-        try:
-            live = _environments(collector)
-            collector.report.live_envs = len(live)
-            kept_artifacts = _entries(collector, {entry for env in live for entry in env.entries})
-            _artifacts(collector, kept_artifacts)
-            _interpreters(collector, live)
-            _leftovers(collector, live)
-        finally:
-            collector.finish()
+        live = _environments(collector)
+        collector.report.live_envs = len(live)
+        kept_artifacts = _entries(collector, {entry for env in live for entry in env.entries})
+        _artifacts(collector, kept_artifacts)
+        _interpreters(collector, live)
+        _leftovers(collector, live)
     return collector.report
 
 
@@ -129,12 +114,9 @@ def _entries(collector: _Collector, live_entries: set[str]) -> set[str]:
     for entry in iter_entries(read_only=False):
         if str(entry.path) in live_entries:
             kept.add(f"wheel:{entry.name}|{entry.version}|{entry.tag}")
-            try:
-                info = json.loads((entry.path / paths.ENTRY_DATA_DIR / "entry.json").read_text())
-                if info.get("artifact"):
-                    kept.add(str(info["artifact"]))
-            except (OSError, ValueError, AttributeError):
-                pass
+            artifact = entry_artifact(entry.path)
+            if artifact:
+                kept.add(artifact)
             continue
         collector.remove(entry.path, "entry", str(entry))
     # Lock files of removed (or never completed) entries, then empty folders.
@@ -152,12 +134,10 @@ def _entries(collector: _Collector, live_entries: set[str]) -> set[str]:
 
 
 def _wheel_key(filename: str) -> str | None:
-    if not filename.endswith(".whl"):
+    parsed = parse_wheel_name(filename, strict=False)
+    if parsed is None:
         return None
-    parts = filename[: -len(".whl")].split("-")
-    if len(parts) < 5:
-        return None
-    return f"wheel:{canonical_name(parts[0])}|{parts[1]}|{'-'.join(parts[-3:])}"
+    return f"wheel:{canonical_name(parsed.name)}|{parsed.version}|{parsed.tag}"
 
 
 def _artifacts(collector: _Collector, kept: set[str]) -> None:
@@ -250,7 +230,7 @@ def _leftovers(collector: _Collector, live: list[StoredEnv]) -> None:
             locks.release(fd)
     for item in sorted((home / "tmp").glob("*")):
         mine = item.name.startswith("trash.")  # what a killed gc or repair was deleting
-        if (mine or _orphaned(item) or _age(item) > TMP_MAX_AGE) and item != collector.trash:
+        if mine or _orphaned(item) or _age(item) > TMP_MAX_AGE:
             collector.remove(item, "other", f"temporary {item.name}")
 
 

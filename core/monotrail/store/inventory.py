@@ -15,7 +15,7 @@ from pathlib import Path
 
 from monotrail import paths
 from monotrail.env import record
-from monotrail.store.layout import canonical_name
+from monotrail.names import canonical_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -22,21 +22,7 @@ from pathlib import Path
 from monotrail import paths
 from monotrail.errors import MonotrailError
 from monotrail.log import logger
-
-
-def canonical_name(name: str) -> str:
-    """PEP 503 normalization, stdlib-only (the fast path cannot import packaging)."""
-    out = []
-    previous_sep = False
-    for char in name.lower():
-        if char in "-_.":
-            if not previous_sep:
-                out.append("-")
-            previous_sep = True
-        else:
-            out.append(char)
-            previous_sep = False
-    return "".join(out)
+from monotrail.names import canonical_name
 
 
 def entry_path(name: str, version: str, tag: str) -> Path:

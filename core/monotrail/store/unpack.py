@@ -1,9 +1,11 @@
-"""Unpack one wheel into a store entry, with installer's parsing and RECORD handling.
+"""Unpack one wheel into a store entry: installer reads the wheel, EntryDestination writes it.
 
+EntryDestination is a destination of installer's public ``install()`` (a ``WheelDestination``).
 The entry root holds what a wheel puts in purelib/platlib (a valid sys.path root); its scripts go
 to ``bin/`` (as with ``pip install --target``), the other ``.data`` parts below
-``.monotrail-data/`` (``headers``, ``data``). Console-script wrappers
-are not written into the entry, because they name an interpreter: environments generate them.
+``.monotrail-data/`` (``headers``, ``data``). Console-script wrappers are not written into the
+entry, because they name an interpreter: environments generate them. The entry's RECORD lists
+every file with its path in the entry.
 
 Checks, before anything becomes visible: member names (absolute, ``..``, links) and declared
 sizes, and every file's hash against the wheel's RECORD while it is written (one pass). In a wheel
@@ -22,13 +24,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from installer.destinations import WheelDestination
+from installer.records import Hash, RecordEntry
+
 from monotrail import paths
 from monotrail.errors import MonotrailError
 from monotrail.log import logger
 from monotrail.store import entry_files, layout
+from monotrail.store.dist_info import RecordRow, format_record, read_record, root_is_purelib
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from installer.scripts import ScriptSection
     from installer.sources import WheelFile
     from installer.utils import Scheme
 
@@ -37,6 +44,15 @@ MAX_UNPACKED_BYTES = int(os.environ.get("MONOTRAIL_MAX_UNPACKED_BYTES", str(16 *
 
 #: From this many files on, a second process writes half of a wheel's files (see _Helper).
 HELPER_MIN_FILES = 1500
+
+#: Where each scheme's files go, relative to the entry ("": its root, a sys.path entry).
+SCHEME_FOLDERS = {
+    "purelib": "",
+    "platlib": "",
+    "scripts": f"{paths.ENTRY_SCRIPTS_DIR}/",
+    "headers": f"{paths.ENTRY_DATA_DIR}/headers/",
+    "data": f"{paths.ENTRY_DATA_DIR}/data/",
+}
 
 
 @dataclass
@@ -69,101 +85,21 @@ def check_members(wheel: Path, archive: zipfile.ZipFile) -> None:
 
 def unpack(wheel: Path, root: Path) -> InstalledWheel:
     """Unpack ``wheel`` into the empty directory ``root`` (a store entry being made)."""
-    from installer import _core, install
-    from installer.destinations import SchemeDictionaryDestination
+    from installer import install
     from installer.exceptions import InstallerError
-    from installer.records import Hash, RecordEntry, parse_record_file
     from installer.sources import WheelFile
-    from installer.utils import parse_entrypoints, parse_metadata_file
+    from installer.utils import parse_metadata_file
 
-    data = root / paths.ENTRY_DATA_DIR
-    scheme_dirs = {
-        "purelib": str(root),
-        "platlib": str(root),
-        "scripts": str(root / paths.ENTRY_SCRIPTS_DIR),
-        "headers": str(data / "headers"),
-        "data": str(data / "data"),
-    }
-    written: dict[str, str] = {}
-    made_dirs: set[str] = set()
     helper: _Helper | None = None
-
-    class EntrySource(WheelFile):  # type: ignore[misc]
-        """The wheel with its entry points hidden from install(): we record, not write, them."""
-
-        @property
-        def dist_info_filenames(self) -> list[str]:
-            return [n for n in super().dist_info_filenames if n != "entry_points.txt"]
-
-    class EntryDestination(SchemeDictionaryDestination):  # type: ignore[misc]
-        """Writes files, remembering their hashes to compare with RECORD afterwards.
-
-        Plain ``os`` calls instead of installer's pathlib-based ``write_to_fs``: per-file
-        overhead decides the time of wheels with thousands of files (check_members already
-        refused paths that leave the entry).
-        """
-
-        def write_file(  # type: ignore[override]
-            self, scheme: str, path: str, stream: BinaryIO, is_executable: bool
-        ) -> RecordEntry:
-            if helper is not None and scheme == helper.scheme and path in helper.members:
-                return RecordEntry(os.fspath(path), None, None)  # its hash comes in finalize
-            # Scripts keep their ``#!python`` line; environments rewrite it for their interpreter.
-            content = stream.read()
-            value = entry_files.record_digest(content)
-            target = os.path.join(scheme_dirs[scheme], os.fspath(path))
-            entry_files.write_new_file(target, content, is_executable, made_dirs)
-            written[target] = value
-            return RecordEntry(os.fspath(path), Hash("sha256", value), len(content))
-
-        def finalize_installation(  # type: ignore[override]
-            self,
-            scheme: Scheme,
-            record_file_path: str,
-            records: Iterable[tuple[Scheme, RecordEntry]],
-        ) -> None:
-            if helper is not None:
-                done = helper.wait()
-                for member, (value, _size) in done.items():
-                    written[os.path.join(scheme_dirs[helper.scheme], member)] = value
-                records = [
-                    (s, RecordEntry(r.path, Hash("sha256", done[r.path][0]), done[r.path][1]))
-                    if s == helper.scheme and r.hash_ is None and r.path in done
-                    else (s, r)
-                    for s, r in records
-                ]
-            super().finalize_installation(scheme, record_file_path, records)
-
-    destination = EntryDestination(scheme_dirs, interpreter="python", script_kind="posix")
     try:
         with zipfile.ZipFile(wheel) as archive:
             check_members(wheel, archive)
-            source = EntrySource(archive)
+            source = WheelFile(archive)
             source.validate_record(validate_contents=False)
             metadata = parse_metadata_file(source.read_dist_info("METADATA"))
-            result = InstalledWheel(name=str(metadata["Name"]), version=str(metadata["Version"]))
-            if "entry_points.txt" in WheelFile(archive).dist_info_filenames:
-                entry_points = source.read_dist_info("entry_points.txt")
-                for ep_name, module, attr, section in parse_entrypoints(entry_points):
-                    scripts = result.console_scripts if section == "console" else result.gui_scripts
-                    scripts[ep_name] = f"{module}:{attr}"
-            root_scheme = _core._process_WHEEL_file(source)
             shared = _helper_share(archive, source)
-            if shared:
-                helper = _Helper(wheel, scheme_dirs[root_scheme], root_scheme, shared)
-            expected: dict[str, str] = {}
-            for path, hash_text, _size in parse_record_file(
-                source.read_dist_info("RECORD").splitlines()
-            ):
-                if not hash_text or "__pycache__" in path.split("/")[:-1]:
-                    continue
-                algorithm, _, value = hash_text.partition("=")
-                if algorithm != "sha256":
-                    raise MonotrailError(
-                        f"{wheel.name}: RECORD uses {algorithm!r} for {path}, expected sha256"
-                    )
-                scheme, dest = _core._determine_scheme(path, source, root_scheme)
-                expected[os.path.join(scheme_dirs[scheme], dest)] = value
+            helper = _Helper(wheel, root, shared) if shared else None
+            destination = EntryDestination(wheel, root, source, helper)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # __pycache__ members: skipped
                 install(source, destination, {"INSTALLER": b"monotrail\n"})
@@ -176,13 +112,108 @@ def unpack(wheel: Path, root: Path) -> InstalledWheel:
     finally:
         if helper is not None:
             helper.stop()
-    for path, digest in expected.items():
-        if written.get(path) != digest:
-            relative = os.path.relpath(path, root)
-            raise MonotrailError(
-                f"{wheel.name}: refused, {relative} does not match its hash in the wheel's RECORD"
-            )
-    return result
+    destination.check_hashes()
+    name, version = str(metadata["Name"]), str(metadata["Version"])
+    return InstalledWheel(name, version, destination.console_scripts, destination.gui_scripts)
+
+
+class EntryDestination(WheelDestination):
+    """Where installer's ``install()`` puts one wheel: a store entry being made.
+
+    Files are created with plain ``os`` calls, not installer's pathlib-based writer: per-file
+    overhead decides the time of wheels with thousands of files (check_members already refused
+    paths that leave the entry). Each is hashed as it is written, for the entry's RECORD and
+    for ``check_hashes``. Entry points are collected, not written.
+    """
+
+    def __init__(self, wheel: Path, root: Path, source: WheelFile, helper: _Helper | None) -> None:
+        self.wheel = wheel
+        self.root = str(root)
+        #: purelib or platlib, as WHEEL says: installer's scheme for the archive's root.
+        self.root_scheme = (
+            "purelib" if root_is_purelib(source.read_dist_info("WHEEL")) else "platlib"
+        )
+        #: The process writing some of the root scheme's files, if any.
+        self.helper = helper
+        #: Entry-relative path -> sha256 (RECORD's encoding) of each file the wheel's RECORD hashes.
+        self.expected = self._expected(source)
+        #: The rows of the entry's RECORD: every file written so far.
+        self.rows: list[RecordRow] = []
+        self.made_dirs: set[str] = set()
+        self.console_scripts: dict[str, str] = {}
+        self.gui_scripts: dict[str, str] = {}
+
+    def _expected(self, source: WheelFile) -> dict[str, str]:
+        expected = {}
+        for row in read_record(source.read_dist_info("RECORD")):
+            if not row.hash or "__pycache__" in row.path.split("/")[:-1]:
+                continue  # RECORD itself; bytecode, which installer skips
+            try:
+                digest = row.sha256()
+            except ValueError as err:
+                raise MonotrailError(f"{self.wheel.name}: {err}") from None
+            expected[_entry_path(row.path, source.data_dir)] = digest
+        return expected
+
+    def write_script(
+        self, name: str, module: str, attr: str, section: ScriptSection
+    ) -> RecordEntry:
+        scripts = self.console_scripts if section == "console" else self.gui_scripts
+        scripts[name] = f"{module}:{attr}"
+        return RecordEntry(name, None, None)  # nothing written
+
+    def write_file(
+        self,
+        scheme: Scheme,
+        path: str | os.PathLike[str],
+        stream: BinaryIO,
+        is_executable: bool,
+    ) -> RecordEntry:
+        member = os.fspath(path)
+        if self.helper is not None and scheme == self.root_scheme and member in self.helper.members:
+            return RecordEntry(member, None, None)  # the helper's: recorded in finalize
+        # Scripts keep their ``#!python`` line; environments rewrite it for their interpreter.
+        content = stream.read()
+        row = RecordRow.of(SCHEME_FOLDERS[scheme] + member, content)
+        target = os.path.join(self.root, row.path)
+        entry_files.write_new_file(target, content, is_executable, self.made_dirs)
+        self.rows.append(row)
+        return RecordEntry(member, Hash("sha256", row.sha256()), row.size)
+
+    def finalize_installation(
+        self,
+        scheme: Scheme,
+        record_file_path: str,
+        records: Iterable[tuple[Scheme, RecordEntry]],
+    ) -> None:
+        """Write the entry's RECORD: the files written here and by the helper."""
+        if self.helper is not None:
+            for member, (value, size) in self.helper.wait().items():
+                self.rows.append(RecordRow(member, f"sha256={value}", size))
+        record_path = SCHEME_FOLDERS[scheme] + record_file_path
+        self.rows.append(RecordRow(record_path, "", None))
+        content = format_record(sorted(self.rows, key=lambda row: row.path)).encode()
+        target = os.path.join(self.root, record_path)
+        entry_files.write_new_file(target, content, False, self.made_dirs)
+
+    def check_hashes(self) -> None:
+        """Refuse the wheel unless each file its RECORD hashes was written with that hash."""
+        written = {row.path: row.sha256() for row in self.rows}
+        for path, digest in self.expected.items():
+            if written.get(path) != digest:
+                problem = f"{path} does not match its hash in the wheel's RECORD"
+                raise MonotrailError(f"{self.wheel.name}: refused, {problem}")
+
+
+def _entry_path(member: str, data_dir: str) -> str:
+    """Where installer puts the archive's ``member``, relative to the entry."""
+    folder, _, rest = member.partition("/")
+    if folder != data_dir:
+        return member
+    scheme, _, rest = rest.partition("/")
+    if scheme not in SCHEME_FOLDERS:
+        raise ValueError(f"{member} is not in a valid .data subdirectory")
+    return SCHEME_FOLDERS[scheme] + rest
 
 
 def _helper_share(archive: zipfile.ZipFile, source: WheelFile) -> list[str]:
@@ -217,18 +248,17 @@ class _Helper:
     call and measured slower). It runs entry_files.py with the interpreter running monotrail.
     """
 
-    def __init__(self, wheel: Path, root: str, scheme: str, members: list[str]) -> None:
+    def __init__(self, wheel: Path, root: Path, members: list[str]) -> None:
         import subprocess
         import tempfile
 
-        self.scheme = scheme
         self.members = frozenset(members)
         fd, self._listing = tempfile.mkstemp(suffix=".txt", dir=paths.tmp_dir())
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write("\n".join(members))
         logger.debug("%s: a helper process writes %d of its files", wheel.name, len(members))
         script = entry_files.__file__
-        command = [sys.executable, "-I", "-S", script, str(wheel), root, self._listing]
+        command = [sys.executable, "-I", "-S", script, str(wheel), str(root), self._listing]
         self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )

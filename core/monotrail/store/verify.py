@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import base64
 import importlib.util
-import json
 import marshal
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from monotrail import paths
+from monotrail._fs import discard
 from monotrail.errors import MonotrailError
+from monotrail.names import canonical_name, parse_wheel_name
 from monotrail.store import layout, locks
+from monotrail.store.dist_info import read_record
 from monotrail.store.inventory import (
     StoredEntry,
     StoredEnv,
@@ -56,23 +56,19 @@ def _record_hash(value: str) -> str:
 
 def _read_record(root: Path) -> dict[str, tuple[str, int | None]]:
     """Relative path -> (sha256 hex or "", size or None) from the entry's RECORD."""
-    from installer.records import InvalidRecordEntry, parse_record_file
-
     records = [d for d in os.listdir(root) if d.endswith(".dist-info")]
     if len(records) != 1 or not (root / records[0] / "RECORD").is_file():
         raise ValueError("no single .dist-info folder with a RECORD")
     text = (root / records[0] / "RECORD").read_text(encoding="utf-8")
     listed: dict[str, tuple[str, int | None]] = {}
     try:
-        for path, hash_text, size in parse_record_file(text.splitlines()):
-            algorithm, _, value = hash_text.partition("=")
-            if hash_text and algorithm != "sha256":
-                raise ValueError(f"RECORD uses {algorithm} for {path}")
-            normal = os.path.normpath(path)
+        for row in read_record(text):
+            value = row.sha256()
+            normal = os.path.normpath(row.path)
             if os.path.isabs(normal) or normal.split(os.sep)[0] == "..":
-                raise ValueError(f"RECORD names {path}, outside the entry")
-            listed[normal] = (_record_hash(value) if value else "", int(size) if size else None)
-    except (InvalidRecordEntry, ValueError) as err:
+                raise ValueError(f"RECORD names {row.path}, outside the entry")
+            listed[normal] = (_record_hash(value) if value else "", row.size)
+    except ValueError as err:
         raise ValueError(f"unreadable RECORD: {err}") from None
     return listed
 
@@ -98,8 +94,8 @@ def _bytecode_problem(pyc: str, source: str) -> str | None:
 def check_entry(root: Path) -> str | None:
     """The first problem of the entry at ``root``, None when it is sound."""
     data_dir = root / paths.ENTRY_DATA_DIR
-    if not (data_dir / "entry.json").is_file():
-        return "incomplete: no .monotrail-data/entry.json"
+    if not (data_dir / paths.ENTRY_INFO).is_file():
+        return f"incomplete: no {paths.ENTRY_DATA_DIR}/{paths.ENTRY_INFO}"
     try:
         listed = _read_record(root)
     except (OSError, UnicodeDecodeError, ValueError) as err:
@@ -126,7 +122,7 @@ def check_entry(root: Path) -> str | None:
             if relative in listed:
                 continue
             if os.path.dirname(relative) == paths.ENTRY_DATA_DIR and (
-                name == "entry.json" or name.startswith("compiled-")
+                name == paths.ENTRY_INFO or name.startswith("compiled-")
             ):
                 continue
             match = _PYC.match(name)
@@ -162,19 +158,15 @@ def find_problems(
 
 def _artifact_for(root: Path) -> Path | None:
     """The cached wheel the entry came from, if it is still there and intact."""
-    from monotrail.store.fill import ENTRY_INFO
+    from monotrail.store.fill import entry_artifact
 
-    try:
-        info = json.loads((root / paths.ENTRY_DATA_DIR / ENTRY_INFO).read_text())
-        recorded = str(info.get("artifact") or "")
-    except (OSError, ValueError, AttributeError):
-        recorded = ""
+    recorded = entry_artifact(root)
     candidates = [paths.artifacts_dir() / recorded] if recorded else []
     name, version, tag = root.parent.parent.name, root.parent.name, root.name
     for wheel in paths.artifacts_dir().glob("*/*.whl"):
-        parts = wheel.name[: -len(".whl")].split("-")
-        if len(parts) >= 5 and "-".join(parts[-3:]) == tag and parts[1] == version:
-            if layout.canonical_name(parts[0]) == name:
+        parsed = parse_wheel_name(wheel.name, strict=False)
+        if parsed and (parsed.tag, parsed.version) == (tag, version):
+            if canonical_name(parsed.name) == name:
                 candidates.append(wheel)
     for wheel in candidates:
         if not wheel.is_file():
@@ -184,13 +176,6 @@ def _artifact_for(root: Path) -> Path | None:
             continue  # the cached file rotted too
         return wheel
     return None
-
-
-def _discard(path: Path) -> None:
-    """Make ``path`` vanish atomically (rename into tmp), then delete it."""
-    trash = Path(tempfile.mkdtemp(prefix="trash.", dir=paths.tmp_dir()))
-    os.rename(path, trash / "x")
-    shutil.rmtree(trash, ignore_errors=True)
 
 
 def repair(broken: Broken, envs: list[StoredEnv]) -> str:
@@ -204,7 +189,7 @@ def repair(broken: Broken, envs: list[StoredEnv]) -> str:
     using = users(envs).get(str(entry.path), [])
     wheel = _artifact_for(entry.path)
     with locks.store_shared(), layout.write_errors():
-        _discard(entry.path)
+        discard(entry.path)
         if wheel is not None:
             fill.unpack_into_store(wheel, entry.name, entry.version)
             tags = {}

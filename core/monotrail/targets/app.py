@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from monotrail.env import launch
 from monotrail.errors import MonotrailError
-from monotrail.store.layout import canonical_name
+from monotrail.names import canonical_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds on the fast path

@@ -11,10 +11,6 @@ entry's RECORD), REQUESTED and direct_url.json, ``#!python`` data scripts and co
 
 from __future__ import annotations
 
-import base64
-import csv
-import hashlib
-import io
 import json
 import os
 import shutil
@@ -25,9 +21,10 @@ from typing import Literal
 
 from monotrail import paths
 from monotrail.errors import MonotrailError
-from monotrail.store.fill import Entry
 from monotrail.log import logger
-from monotrail.store.layout import canonical_name
+from monotrail.names import canonical_name
+from monotrail.store.dist_info import RecordRow, format_record, read_record, root_is_purelib
+from monotrail.store.fill import Entry
 
 # Runs in the venv's interpreter (site enabled: a venv's prefix comes from site on old Pythons).
 _SCHEME_SCRIPT = (
@@ -131,11 +128,6 @@ def target_scheme(target: Path, python: str) -> Scheme:
     )
 
 
-def record_hash(data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
-    return "sha256=" + digest.decode()
-
-
 def installed(scheme: Scheme) -> dict[str, Installed]:
     """The distributions in the scheme's library folders, by normalized name."""
     found: dict[str, Installed] = {}
@@ -154,18 +146,19 @@ def remove(dist: Installed) -> int:
     """Uninstall ``dist`` by its RECORD, as pip does; returns the number of files removed."""
     lib = dist.dist_info.parent
     record = dist.dist_info / "RECORD"
-    if not record.is_file():
+    try:
+        rows = read_record(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        problem = "no RECORD" if isinstance(err, FileNotFoundError) else f"unreadable RECORD: {err}"
         raise MonotrailError(
-            f"{dist.dist_info}: no RECORD, cannot uninstall {dist.name} {dist.version} safely"
-        )
+            f"{dist.dist_info}: {problem}, cannot uninstall {dist.name} {dist.version} safely"
+        ) from None
     removed = 0
     folders: set[Path] = set()
-    with open(record, encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle))
     for row in rows:
-        if not row or not row[0]:
+        if not row.path:
             continue
-        path = Path(os.path.normpath(lib / row[0]))
+        path = Path(os.path.normpath(lib / row.path))
         targets = [path]
         if path.suffix == ".py":  # the bytecode of a module goes with it
             targets.extend(path.parent.glob(f"__pycache__/{path.stem}.*.pyc"))
@@ -235,19 +228,6 @@ def _entry_dist_info(entry: Entry) -> Path:
     raise MonotrailError(f"{entry.path}: store entry without the dist-info of {entry.name}")
 
 
-def _entry_record(dist_info: Path) -> dict[str, tuple[str, str]]:
-    with open(dist_info / "RECORD", encoding="utf-8", newline="") as handle:
-        return {row[0]: (row[1], row[2]) for row in csv.reader(handle) if len(row) >= 3}
-
-
-def _root_is_purelib(dist_info: Path) -> bool:
-    for line in (dist_info / "WHEEL").read_text(encoding="utf-8").splitlines():
-        key, _, value = line.partition(":")
-        if key.strip().lower() == "root-is-purelib":
-            return value.strip().lower() == "true"
-    return True
-
-
 def link(
     entry: Entry,
     scheme: Scheme,
@@ -262,9 +242,11 @@ def link(
     """
     placer = _Placer()
     dist_info = _entry_dist_info(entry)
-    lib = scheme.purelib if _root_is_purelib(dist_info) else scheme.platlib
-    known = _entry_record(dist_info)
-    rows: list[tuple[str, str, str]] = []
+    wheel_text = (dist_info / "WHEEL").read_text(encoding="utf-8")
+    lib = scheme.purelib if root_is_purelib(wheel_text) else scheme.platlib
+    record_text = (dist_info / "RECORD").read_text(encoding="utf-8")
+    known = {row.path: row for row in read_record(record_text)}
+    rows: list[RecordRow] = []
     fresh = {f"{dist_info.name}/RECORD", f"{dist_info.name}/INSTALLER"}
     pyc_marker = f".{scheme.cache_tag}."
     root = str(entry.path)
@@ -285,21 +267,18 @@ def link(
             if in_pycache and pyc_marker not in name:
                 continue  # bytecode of other Python versions sharing the entry
             placer.place(os.path.join(dirpath, name), os.path.join(target_dir, name))
-            hash_text, size = known.get(relative, ("", ""))
-            if not hash_text and not in_pycache:
-                content = Path(dirpath, name).read_bytes()
-                hash_text, size = record_hash(content), str(len(content))
-            rows.append((relative, hash_text, size))
+            row = known.get(relative, RecordRow(relative, "", None))
+            if not row.hash and not in_pycache:
+                row = RecordRow.of(relative, Path(dirpath, name).read_bytes())
+            rows.append(row)
     rows.extend(_link_data(entry, scheme, lib, placer))
     rows.extend(_write_scripts(entry, scheme, lib))
     for name, content in _installer_files(installer, requested, direct_url).items():
         (lib / dist_info.name / name).write_bytes(content)
-        rows.append((f"{dist_info.name}/{name}", record_hash(content), str(len(content))))
-    rows.sort()
-    rows.append((f"{dist_info.name}/RECORD", "", ""))
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    (lib / dist_info.name / "RECORD").write_text(buffer.getvalue(), encoding="utf-8")
+        rows.append(RecordRow.of(f"{dist_info.name}/{name}", content))
+    rows.sort(key=lambda row: row.path)
+    rows.append(RecordRow(f"{dist_info.name}/RECORD", "", None))
+    (lib / dist_info.name / "RECORD").write_text(format_record(rows), encoding="utf-8")
     return placer.files, placer.copied
 
 
@@ -319,9 +298,7 @@ def _relative(path: Path, lib: Path) -> str:
     return os.path.relpath(path, lib).replace(os.sep, "/")
 
 
-def _link_data(
-    entry: Entry, scheme: Scheme, lib: Path, placer: _Placer
-) -> list[tuple[str, str, str]]:
+def _link_data(entry: Entry, scheme: Scheme, lib: Path, placer: _Placer) -> list[RecordRow]:
     """The wheel's ``.data`` parts: scripts (``#!python`` rewritten), headers and data."""
     rows = []
     targets = {
@@ -344,11 +321,11 @@ def _link_data(
                     _write_executable(target, content)
                 else:
                     placer.place(str(source), str(target))
-                rows.append((_relative(target, lib), record_hash(content), str(len(content))))
+                rows.append(RecordRow.of(_relative(target, lib), content))
     return rows
 
 
-def _write_scripts(entry: Entry, scheme: Scheme, lib: Path) -> list[tuple[str, str, str]]:
+def _write_scripts(entry: Entry, scheme: Scheme, lib: Path) -> list[RecordRow]:
     """Console and GUI scripts for the scheme's interpreter, written by installer's Script."""
     from installer.scripts import Script
 
@@ -367,7 +344,7 @@ def _write_scripts(entry: Entry, scheme: Scheme, lib: Path) -> list[tuple[str, s
             )
             path = scheme.scripts / filename
             _write_executable(path, content)
-            rows.append((_relative(path, lib), record_hash(content), str(len(content))))
+            rows.append(RecordRow.of(_relative(path, lib), content))
     return rows
 
 

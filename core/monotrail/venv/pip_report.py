@@ -13,11 +13,11 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from monotrail import paths
+from monotrail.names import canonical_name
 from monotrail.python import interpreter
 from monotrail.python.interpreter import Interpreter
 from monotrail.resolve import pip_resolver
 from monotrail.store import fill, layout, locks
-from monotrail.store.layout import canonical_name
 from monotrail.venv import link
 
 
