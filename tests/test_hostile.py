@@ -96,7 +96,7 @@ def zip_bomb_understated(root: Path) -> str:
 
 
 def _many(count: int = 2000) -> dict[str, str | bytes]:
-    """Enough files for wheel_install's helper process, which writes every other one (the
+    """Enough files for store/unpack's helper process, which writes every other one (the
     second file, ``pkg/m0000.py``, is the helper's)."""
     assert count >= unpack.HELPER_MIN_FILES
     return {f"pkg/m{i:04d}.py": f"N = {i}\n" for i in range(count)}

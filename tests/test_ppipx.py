@@ -69,7 +69,7 @@ def test_seed_example_black_with_jupyter_extra(tmp_path: Path, shared_env: dict[
     assert proc.returncode == 0, proc.stderr
     assert heavy_imports(proc.stderr) == []
     assert "2 files would be left unchanged" in proc.stderr
-    assert "fast path, environment record" in proc.stderr
+    assert "fast path, env record" in proc.stderr
     assert "Resolving" not in proc.stderr
 
 

@@ -411,7 +411,7 @@ def small_disk(
 def test_full_disk_leaves_no_partial_entry(shape: str, index: IndexServer, tmp_path: Path) -> None:
     if shape == "one-big-file":
         files: dict[str, str | bytes] = {"bulky/blob.bin": b"\0" * (8 << 20)}
-    else:  # enough files for wheel_install's helper process: it meets the full disk too
+    else:  # enough files for store/unpack's helper process: it meets the full disk too
         files = {f"bulky/f{i:04d}.bin": bytes([i % 251]) * 4096 for i in range(2000)}
     build_wheel(index.root, "bulky", "1.0", {"bulky/__init__.py": "", **files})
     wheels = [

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from typing import Any
 
     from monotrail.env.record import EnvRecord
-    from monotrail.store.fill import InstallReport
+    from monotrail.store.fill import FillReport
+    from monotrail.targets.notebook import from_git, interactive
     from monotrail.venv.link import Scheme as Site  # made by __getattr__ at run time
 
 __all__ = [
@@ -69,34 +70,17 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    """``Site``, the type ``venv_site`` and ``folder_site`` return, imported when first used."""
+    """What is imported only when first used: ``interactive`` and ``from_git``
+    (targets/notebook.py), and ``Site``, the type ``venv_site`` and ``folder_site`` return."""
+    if name in ("interactive", "from_git"):
+        from monotrail.targets import notebook
+
+        return getattr(notebook, name)
     if name == "Site":
         from monotrail.venv.link import Scheme
 
         return Scheme
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def interactive(
-    lock: str | os.PathLike[str] | None = None, **packages: str | dict[str, Any]
-) -> None:
-    """Make packages importable in this interpreter now, e.g.
-    ``interactive(numpy="^1.21", pandas={"version": "^2", "extras": ["excel"]})``.
-
-    Calling it again adds to the same set. ``lock=PATH`` installs exactly what a saved lock
-    holds. The lock is saved beside the notebook when its path is known, else in the store.
-    """
-    from monotrail.targets import notebook
-
-    notebook.interactive(lock, **packages)
-
-
-def from_git(url: str, rev: str) -> None:
-    """Check out ``url`` at ``rev`` (once, into the store), install what it declares and make
-    its own package and its dependencies importable in this interpreter now."""
-    from monotrail.targets import notebook
-
-    notebook.from_git(url, rev)
 
 
 def find_project(path: str | os.PathLike[str] | None = None) -> Project:
@@ -187,7 +171,7 @@ def prepare_project(
     return Environment(_store_fill(prepared.report, target.executable), prepared.record)
 
 
-def _store_fill(report: InstallReport, python: str) -> StoreFill:
+def _store_fill(report: FillReport, python: str) -> StoreFill:
     names = [f"{entry.name}-{entry.version}" for entry in report.entries]
     return StoreFill(report.added, report.reused, names, python)
 
@@ -202,7 +186,7 @@ def env_record(
 
     record = load_valid_record(env_key(project, python, list(extras), list(groups)))
     if record is not None:
-        log.debug(f"fast path, environment record {record['path']}")
+        log.debug(f"fast path, env record {record['path']}")
         return record
     import time
 
@@ -308,7 +292,7 @@ def fill_store(report: dict[str, Any], python: str, compile_bytecode: bool = Tru
 
     target = interpreter.query(python)
     packages = pip_resolver.packages_from_report(report)
-    filled = fill.install(packages, target, compile_bytecode)
+    filled = fill.fill_store(packages, target, compile_bytecode)
     names = [f"{p.name}-{p.version}" for p in packages]
     return StoreFill(filled.added, filled.reused, names, target.executable)
 
@@ -338,11 +322,11 @@ def record_resolution(project: Project, python: str, report: dict[str, Any]) -> 
     that ``monotrail run`` there starts without resolving."""
     from monotrail.env.launch import env_key
     from monotrail.python import interpreter
-    from monotrail.resolve import cache, pip_resolver
+    from monotrail.resolve import pip_resolver, resolution_cache
 
     executable = interpreter.query(python).executable
     packages = pip_resolver.packages_from_report(report)
-    cache.save(env_key(project, executable, [], []), packages)
+    resolution_cache.save(env_key(project, executable, [], []), packages)
 
 
 def check_pylock_name(path: str | os.PathLike[str]) -> None:

@@ -4,9 +4,9 @@ The layout (all below ``$MONOTRAIL_HOME``)::
 
     store/<normalized-name>/<version>/<wheel-tag>/   one unpacked wheel (a sys.path root)
     artifacts/<sha256>/<filename>                    downloaded or built wheels and sdists
-    envs/<key>.record                                environment records (marshal data)
+    envs/<key>.record                                env records (marshal data, env/record.py)
     envs/<key>/bin/                                  console scripts of that environment
-    resolutions/<key>.json                           the resolution cache (resolve/cache.py)
+    resolutions/<key>.json                           the resolution cache
     interpreters/                                    provisioned interpreters, interpreter facts
     store.lock                                       held shared by installs, exclusively by gc
     boot/<version>/                                  the bootstrap put on PYTHONPATH

@@ -1,6 +1,6 @@
 """Entry points of the ``monotrail`` and ``monotrail_python`` commands.
 
-``run`` is dispatched before cleo is imported: when the environment record exists, starting the
+``run`` is dispatched before cleo is imported: when the env record exists, starting the
 program needs only the standard library (the fast path); otherwise the core resolves and installs
 first (the slow path). Every other command goes through the cleo application.
 """
@@ -119,7 +119,7 @@ def run(argv: list[str]) -> int:
 
 
 def install_is_noop(argv: list[str]) -> bool:
-    """``install`` whose environment record is valid: say so without cleo or the slow path.
+    """``install`` whose env record is valid: say so without cleo or the slow path.
 
     Only for the options ``run`` shares (others, and anything unusual, go to cleo).
     """

@@ -40,7 +40,7 @@ def ppipx(argv: list[str]) -> int:
         log.configure(args.verbose)
         record = prepare(app.target(args, key), interpreter.query(executable)).record
     else:
-        log.debug(f"fast path, environment record {record['path']}")
+        log.debug(f"fast path, env record {record['path']}")
     exec_command(record, app.pick_command(record, args), args.args, args.package)
     return 0  # not reached: exec replaced the process
 
@@ -79,7 +79,7 @@ def from_git(argv: list[str]) -> int:
         target = git_checkout.target(parsed.url, parsed.rev, executable, args.extras, args.groups)
         record = prepare(target, interpreter.query(executable)).record
     else:
-        log.debug(f"fast path, environment record {record['path']}")
+        log.debug(f"fast path, env record {record['path']}")
     _exec(record, args, f"{parsed.url} at {parsed.rev}")
     return 0  # not reached
 
@@ -108,7 +108,7 @@ def run_script(inline: tuple[str, str], args: RunArgs) -> int:
         target = script.interpreter_for(path, block, executable, requested)
         record = prepare(script.target(path, block, executable), target).record
     else:
-        log.debug(f"fast path, environment record {record['path']} (PEP 723 script {path})")
+        log.debug(f"fast path, env record {record['path']} (PEP 723 script {path})")
     _exec(record, args, path)
     return 0  # not reached
 

@@ -1,6 +1,6 @@
 """``venv-install`` and ``export-venv``: real virtualenvs whose packages are linked from the store.
 
-Both put store entries into a venv with ``venv_link`` (hard links, an installer's dist-info and
+Both put store entries into a venv with ``venv/link.py`` (hard links, an installer's dist-info and
 console scripts), so pip and IDEs see ordinary installations.
 """
 

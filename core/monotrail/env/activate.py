@@ -1,4 +1,4 @@
-"""Activating an environment record inside the running interpreter (notebooks, ``from_git``).
+"""Activating an env record inside the running interpreter (notebooks, ``from_git``).
 
 Unlike a launched program, a running kernel already has its own site-packages on ``sys.path``
 (monotrail's dependencies live there, and keep working). The environment's finder therefore goes

@@ -1,6 +1,6 @@
 """The import hook installed in the target interpreter (stdlib only, Python 3.9+).
 
-An environment record lists the store entries of one environment and an index from each top-level
+An env record lists the store entries of one environment and an index from each top-level
 import name to the entries that provide it. ``install()`` puts the entries on ``sys.path`` after
 the standard library and the project's own source (so that ``importlib.metadata``,
 ``pkgutil``, ``pkg_resources`` and namespace packages work as in a venv), and puts a finder on
@@ -106,7 +106,7 @@ def process_pth(pth_file: str) -> None:
 
 
 def install(record: EnvRecord) -> StoreFinder:
-    """Activate an environment record (a dict) in this interpreter."""
+    """Activate an env record (a dict) in this interpreter."""
     entries = record["entries"]
     head_roots = record.get("head", [])
     for root in head_roots:
@@ -161,7 +161,7 @@ def bootstrap(boot_dir: str) -> StoreFinder | None:
         if not isinstance(record, dict):
             raise ValueError("not a record")
     except (OSError, EOFError, ValueError, TypeError) as err:
-        sys.stderr.write(f"monotrail: cannot read environment record {record_path}: {err}\n")
+        sys.stderr.write(f"monotrail: cannot read env record {record_path}: {err}\n")
         return None
     if record.get("cache_tag") != sys.implementation.cache_tag:
         return None

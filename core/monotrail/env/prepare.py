@@ -50,7 +50,7 @@ class Prepared:
     """A ready environment and what filling the store did for it."""
 
     record: EnvRecord
-    report: fill.InstallReport
+    report: fill.FillReport
 
 
 def prepare(target: Target, interpreter: Interpreter, compile_bytecode: bool = True) -> Prepared:
@@ -62,7 +62,7 @@ def prepare(target: Target, interpreter: Interpreter, compile_bytecode: bool = T
         if target.input_files:
             owner["inputs"] = {**owner.get("inputs", {}), **_digests(target.input_files)}
         with locks.store_shared():
-            report = fill.install(packages, interpreter, compile_bytecode)
+            report = fill.fill_store(packages, interpreter, compile_bytecode)
             record = writer.write_record(
                 target.key,
                 interpreter,

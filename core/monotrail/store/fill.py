@@ -42,8 +42,12 @@ class Entry:
 
 
 @dataclass
-class InstallReport:
+class FillReport:
+    """What filling the store did for one package list."""
+
+    #: The entry of every package, in the list's order.
     entries: list[Entry]
+    #: ``name version`` of the packages unpacked now, and of those already in the store.
     added: list[str]
     reused: list[str]
 
@@ -190,19 +194,19 @@ def _resolve_urls(missing: list[tuple[LockedPackage, Artifact]]) -> dict[Artifac
         return dict(pool.map(one, missing))
 
 
-def install(
+def fill_store(
     packages: list[LockedPackage], interpreter: Interpreter, compile_bytecode: bool = True
-) -> InstallReport:
+) -> FillReport:
     """Make sure every package has a store entry for the target; compile its bytecode."""
-    # New entries are referenced by no environment record yet: gc waits until this is done
+    # New entries are referenced by no env record yet: gc waits until this is done
     # (callers that write an env record hold the lock until then, see env/prepare.py).
     with locks.store_shared():
-        return _install(packages, interpreter, compile_bytecode)
+        return _fill(packages, interpreter, compile_bytecode)
 
 
-def _install(
+def _fill(
     packages: list[LockedPackage], interpreter: Interpreter, compile_bytecode: bool
-) -> InstallReport:
+) -> FillReport:
     entries: dict[str, Entry] = {}
     reused: list[str] = []
     added: list[str] = []
@@ -268,4 +272,4 @@ def _install(
         # Entries of read-only stores are used as they are (compiled when they were made).
         writable = [e.path for e in ordered if layout.is_writable_entry(e.path)]
         bytecode.compile_entries(writable, interpreter)
-    return InstallReport(ordered, added, reused)
+    return FillReport(ordered, added, reused)

@@ -1,10 +1,10 @@
 """``monotrail store gc``: remove dead environments, then whatever no live environment uses.
 
-The roots are the environment records: each names its project (folder and dependency-file
-hashes) or tool. A record is dead when its project is gone or its lock changed (see
-``store_admin.dead_because``); a dead record whose environment a running program still uses (its
-shared lock is held, see ``store_locks``) is kept. Then entries, artifacts, interpreters,
-bootstrap folders and saved resolutions that no remaining record needs go.
+The roots are the env records: each names its project (folder and dependency-file
+hashes) or tool. An env record is dead when its project is gone or its lock changed (see
+``inventory.dead_because``); a dead record whose environment a running program still uses (its
+shared lock is held, see ``store/locks.py``) is kept. Then entries, artifacts, interpreters,
+bootstrap folders and resolution-cache files that no remaining env record needs go.
 
 gc holds the store lock exclusively, so no install runs meanwhile; every removal is a rename
 into ``tmp/`` first, so a gc killed at any moment leaves nothing half-deleted that a later run
@@ -86,7 +86,7 @@ def collect(dry_run: bool = False, on_wait: Callable[[], None] | None = None) ->
 
 
 def _environments(collector: _Collector) -> list[StoredEnv]:
-    """Remove dead environment records not in use; returns the ones that stay."""
+    """Remove dead env records not in use; returns the ones that stay."""
     live = []
     for env in iter_envs():
         if env.dead_because is None:
@@ -213,7 +213,7 @@ def _leftovers(collector: _Collector, live: list[StoredEnv]) -> None:
     for item in sorted(envs.glob("*")):
         if item.name.startswith("."):  # a record being written when a process was killed
             if _age(item) > 60:
-                collector.remove(item, "other", "unfinished environment record")
+                collector.remove(item, "other", "unfinished env record")
         elif not item.name.endswith(record.SUFFIX):
             # Scripts and lock files of a record that is gone, or a record of an older format.
             key = item.name.split(".")[0]

@@ -1,7 +1,7 @@
-"""What the store holds: its entries (in every layer), environment records and sizes.
+"""What the store holds: its entries (in every layer), env records and sizes.
 
 The facts behind ``monotrail store list`` and ``store size``; ``gc`` and ``verify`` build on them.
-An environment record names the project (its folder and the hashes of its dependency files) or
+An env record names the project (its folder and the hashes of its dependency files) or
 the tool that made it: those are the roots that keep environments, and so entries, alive.
 """
 
@@ -129,7 +129,7 @@ def dead_because(data: EnvRecord | None) -> str | None:
 
 
 def iter_envs() -> list[StoredEnv]:
-    """The environment records of the writable store, each with its verdict."""
+    """The env records of the writable store, each with its verdict."""
     found = []
     try:
         names = sorted(os.listdir(paths.envs_dir()))

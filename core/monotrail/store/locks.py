@@ -9,7 +9,7 @@ never leaves a lock behind):
   its non-blocking exclusive attempt succeeds, i.e. no running program uses it. (A console script
   started directly from ``envs/<key>/bin``, not through ``monotrail run``, holds no lock.)
 - **the store lock** ``store.lock``: installs hold it shared from the first entry they create to
-  the moment their environment record is written (until then nothing references their entries);
+  the moment their env record is written (until then nothing references their entries);
   ``gc`` holds it exclusively, so it never sees a half-made environment.
 
 A lock file is opened, locked, then checked to still be the file at its path: ``gc`` unlinks the
@@ -120,7 +120,7 @@ def release(fd: int) -> None:
 
 
 class store_shared:  # noqa: N801 - used like a function: ``with store_shared():``
-    """Held while an install creates entries that no environment record references yet.
+    """Held while an install creates entries that no env record references yet.
 
     A class, not a contextlib generator: this module is on ``run``'s fast path.
     """

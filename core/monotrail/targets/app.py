@@ -57,12 +57,12 @@ def target(args: App, key: str) -> Target:
     """The app as a target: resolved once with pip (resolution cache; ``--refresh`` resolves
     again), the newest version unless ``--version``."""
     from monotrail.env.prepare import Target
-    from monotrail.resolve import cache
+    from monotrail.resolve import resolution_cache
 
     wanted = requirement(args)
 
     def packages(interpreter: Interpreter) -> list[LockedPackage]:
-        return cache.remembered(
+        return resolution_cache.remembered(
             key, f"{wanted} with pip", lambda: _resolve(args, interpreter), args.refresh
         )
 

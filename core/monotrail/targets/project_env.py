@@ -20,7 +20,7 @@ from monotrail.errors import MonotrailError
 from monotrail.lockfile.model import LockedPackage
 from monotrail.log import logger
 from monotrail.python.interpreter import Interpreter
-from monotrail.resolve import cache
+from monotrail.resolve import resolution_cache
 from monotrail.targets import project_source
 from monotrail.targets.project import POETRY, PYLOCK, REQUIREMENTS, Project
 
@@ -70,7 +70,7 @@ def packages(
             report = pip_resolver.run_pip_report(args, interpreter, project.root)
             return pip_resolver.packages_from_report(report)
 
-        return cache.remembered(key, f"{project.requirements} with pip", resolve)
+        return resolution_cache.remembered(key, f"{project.requirements} with pip", resolve)
     if project.kind == PYLOCK:
         from monotrail.lockfile import pylock
 
@@ -82,7 +82,7 @@ def _poetry_packages(
     project: Project, interpreter: Interpreter, extras: list[str], groups: list[str]
 ) -> list[LockedPackage]:
     selection = _selection_key(project, interpreter, extras, groups)
-    remembered = cache.load(selection)
+    remembered = resolution_cache.load(selection)
     if remembered is not None:
         return remembered
     from monotrail import toml
@@ -99,7 +99,7 @@ def _poetry_packages(
     logger.debug("reading %s", lock_path)
     found = poetry_lock.select(project.root, interpreter, extras, groups, indexes.pypi_simple_url())
     if not any(p.source_dir for p in found):  # path dependencies make it depend on the folder
-        cache.save(selection, found)
+        resolution_cache.save(selection, found)
     return found
 
 

@@ -82,7 +82,7 @@ def target(script: str, block: str, executable: str) -> Target:
     the interpreter that runs the script is ``interpreter_for`` it.
     """
     from monotrail.env.prepare import Target
-    from monotrail.resolve import cache
+    from monotrail.resolve import resolution_cache
 
     metadata = script_metadata.parse(block, script)
     key = env_key(block, executable)
@@ -90,7 +90,7 @@ def target(script: str, block: str, executable: str) -> Target:
     def packages(interpreter: Interpreter) -> list[LockedPackage]:
         if not metadata.dependencies:
             return []
-        return cache.remembered(
+        return resolution_cache.remembered(
             key,
             f"the dependencies of {script} with pip",
             lambda: _resolve(script, metadata.dependencies, interpreter),

@@ -23,7 +23,7 @@ from monotrail.venv import link
 
 def install(
     report: dict[str, Any], scheme: link.Scheme, compile_bytecode: bool
-) -> tuple[fill.InstallReport, link.LinkReport]:
+) -> tuple[fill.FillReport, link.LinkReport]:
     """Install the report's distributions into ``scheme``: what the store did, and the links."""
     target = interpreter.query(scheme.python)
     items: list[dict[str, Any]] = report.get("install", [])
@@ -32,7 +32,7 @@ def install(
     linked = link.LinkReport()
     # Until linked, nothing references the new entries: gc must wait.
     with layout.write_errors(), locks.store_shared():
-        filled = fill.install(packages, target, compile_bytecode=compile_bytecode)
+        filled = fill.fill_store(packages, target, compile_bytecode=compile_bytecode)
         present = link.installed(scheme)
         for item, entry in zip(stored, filled.entries, strict=True):
             link.replace(
