@@ -87,8 +87,8 @@ def _report(err: MonotrailError) -> int:
 
 
 def run(argv: list[str]) -> int:
-    from monotrail import api
     from monotrail.cli import run_args
+    from monotrail.env.launch import env_key, exec_command, exec_python, load_valid_record
     from monotrail.python import choice
     from monotrail.targets.project import discover
 
@@ -110,11 +110,17 @@ def run(argv: list[str]) -> int:
     if len(set(args.python)) > 1:
         return _run_matrix(project, args)
     executable = choice.for_project(args.python[0] if args.python else None, project.root_dir)
-    record = api.env_record(project, executable, args.extras, args.groups)
-    if args.mode == "python":
-        api.exec_in(record, args.args)
+    # The fast path reads the env record itself: the API's module is for the slow path.
+    record = load_valid_record(env_key(project, executable, args.extras, args.groups))
+    if record is None:
+        from monotrail import api
+
+        record = api.env_record(project, executable, args.extras, args.groups)
     else:
-        api.exec_command(record, args.command, args.args)
+        log.debug(f"fast path, env record {record['path']}")
+    if args.mode == "python":
+        exec_python(record, args.args)
+    exec_command(record, args.command, args.args, project.root_dir)
     return 0  # not reached: exec replaced the process
 
 

@@ -114,9 +114,8 @@ def run_script(inline: tuple[str, str], args: RunArgs) -> int:
 
 
 def _exec(record: EnvRecord, args: RunArgs, owner: str) -> None:
-    from monotrail import api
+    from monotrail.env.launch import exec_command, exec_python
 
     if args.mode == "python":
-        api.exec_in(record, args.args)
-    else:
-        api.exec_command(record, args.command, args.args, owner)
+        exec_python(record, args.args)
+    exec_command(record, args.command, args.args, owner)

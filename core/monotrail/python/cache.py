@@ -3,7 +3,8 @@
 choice.py keeps each interpreter choice there and discovery.py its candidate list. Each cache
 file is ``marshal`` data (json would import re on every run) and is trusted while the files and
 folders it names keep their size and mtime (``stat_sig``), and while the environment variables
-discovery depends on are the same (``env_signature``).
+discovery depends on are the same (``env_signature``); ``version_files`` names the
+``.python-version`` files a choice reads.
 """
 
 from __future__ import annotations
@@ -24,6 +25,20 @@ _ENV_VARS = (
     "PATH", "PYENV_ROOT", "ASDF_DATA_DIR", "RYE_PY_ROOT", "UV_PYTHON_INSTALL_DIR", "HOME",
     "XDG_DATA_HOME",
 )  # fmt: skip
+
+
+def version_files(project_root: str | Path | None) -> list[str]:
+    """Where a ``.python-version`` is looked for: the project's folder and those above it."""
+    if project_root is None:
+        return []
+    folder = os.path.abspath(project_root)
+    found = []
+    while True:
+        found.append(os.path.join(folder, ".python-version"))
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return found
+        folder = parent
 
 
 def env_signature() -> str:

@@ -17,7 +17,6 @@ import os
 
 from monotrail import fingerprint, log
 from monotrail.python import cache
-from monotrail.python.request import version_files
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing and pathlib cost milliseconds on the fast path
@@ -78,7 +77,7 @@ def choose(
 
 
 def _inputs(project_root: str | Path | None) -> dict[str, Any]:
-    files = version_files(project_root)
+    files = cache.version_files(project_root)
     if project_root is not None:
         files.append(os.path.join(project_root, "pyproject.toml"))
     return {path: cache.stat_sig(path) for path in files}

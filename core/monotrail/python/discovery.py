@@ -27,7 +27,6 @@ from monotrail.python.request import (
     is_supported,
     matches,
     parse_request,
-    version_files,
     version_text,
 )
 
@@ -265,7 +264,7 @@ def decide(
             )
         reason = f"-p {requested}"
         return for_version(version, reason, allow_provision=allow_provision), reason
-    for pin in map(Path, version_files(project_root)):
+    for pin in map(Path, cache.version_files(project_root)):
         if pin.is_file():
             version, text = read_version_file(pin)
             reason = f"{pin} says {text}"

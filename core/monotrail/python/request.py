@@ -6,11 +6,9 @@ only, as the ``run`` fast path imports it.
 
 from __future__ import annotations
 
-import os
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing and pathlib cost milliseconds on the fast path
-    from pathlib import Path
+    pass
 
 #: Targets are CPython 3.9 or newer.
 MIN_VERSION = (3, 9)
@@ -41,17 +39,3 @@ def is_supported(version: Version) -> bool:
 def matches(version: Version, request: Version) -> bool:
     """``3.12.1`` matches the requests ``3``, ``3.12`` and ``3.12.1``."""
     return tuple(version[: len(request)]) == tuple(request)
-
-
-def version_files(project_root: str | Path | None) -> list[str]:
-    """Where a ``.python-version`` is looked for: the project's folder and those above it."""
-    if project_root is None:
-        return []
-    folder = os.path.abspath(project_root)
-    found = []
-    while True:
-        found.append(os.path.join(folder, ".python-version"))
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return found
-        folder = parent
