@@ -37,9 +37,13 @@ def main(argv: list[str] | None = None) -> int:
         return _report(err)
     except KeyboardInterrupt:
         return 130
+    from cleo.io.inputs.argv_input import ArgvInput
+
     from monotrail.cli.application import application
 
-    return int(application().run())
+    if argv in ([], ["-h"], ["--help"], ["help"]):
+        argv = ["list"]  # monotrail's commands, not the help of cleo's own `list` command
+    return int(application().run(ArgvInput(["monotrail", *argv])))
 
 
 def main_python() -> int:
