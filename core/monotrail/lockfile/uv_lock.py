@@ -343,8 +343,9 @@ def _walk(
 def _locked(path: Path, package: UvPackage) -> LockedPackage:
     if package.source_kind != "registry":
         raise MonotrailError(
-            f"{path}: {package.name} comes from a {package.source_kind} source "
-            f"({package.source}); source kinds other than registry are not supported yet"
+            f"{path}: {package.name} {package.version} is locked from "
+            f'`{package.source_kind} = "{package.source}"`; source kinds other than registry '
+            "are not supported yet"
         )
     if not package.artifacts:
         raise MonotrailError(f"{path}: {package.name} {package.version} lists no files")
