@@ -234,6 +234,11 @@ def test_stale_lock_is_used_as_it_is(
     assert uv_lock.stale_reason(lock_doc, data) is not None  # a marker that was not there
     data["dependency-groups"]["docs"] = ["dataful"]  # type: ignore[index]
     assert uv_lock.stale_reason(lock_doc, data) is None
+    # uv drops a requirement written twice, and the specifier of one a non-index source gives.
+    data["project"] = {"dependencies": ["alpha", "Alpha==9"]}
+    assert uv_lock.stale_reason(lock_doc, data) is not None
+    data["tool"] = {"uv": {"sources": {"alpha": {"path": "../alpha"}}}}
+    assert uv_lock.stale_reason(lock_doc, data) is None
 
 
 def test_git_source_is_one_line_not_supported(

@@ -67,6 +67,9 @@ class UvPackage:
     #: ``[package.metadata]``: what the package was locked from (the root's is compared).
     metadata: dict[str, Any]
 
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}".strip()
+
     @property
     def is_root(self) -> bool:
         return self.source_kind in _ROOT_SOURCES and self.source == "."
@@ -343,7 +346,7 @@ def _walk(
 def _locked(path: Path, package: UvPackage) -> LockedPackage:
     if package.source_kind != "registry":
         raise MonotrailError(
-            f"{path}: {package.name} {package.version} is locked from "
+            f"{path}: {package} is locked from "
             f'`{package.source_kind} = "{package.source}"`; source kinds other than registry '
             "are not supported yet"
         )
@@ -391,22 +394,32 @@ def _environments(extras: Iterable[str]) -> list[dict[str, str]]:
     return found
 
 
+_NOT_INDEX = {"git", "path", "url", "workspace", "editable"}
+
+
 class _Comparer:
-    """Requirements as comparable keys: name, extras, specifier, and the marker's truth table."""
+    """Requirements as comparable keys: name, extras, specifier, and the marker's truth table.
 
-    def __init__(self, extras: Iterable[str]) -> None:
+    A name whose ``[tool.uv.sources]`` entry is not an index (git, path, URL, workspace) is
+    locked without its specifier: the source decides the version.
+    """
+
+    def __init__(self, extras: Iterable[str], unpinned: set[str]) -> None:
         self.environments = _environments(sorted(extras))
-        self.tables: dict[str | None, tuple[bool, ...]] = {}
+        self.unpinned = unpinned
+        self.tables: dict[str | None, str] = {}
 
-    def truth(self, marker: str | None) -> tuple[bool, ...]:
+    def truth(self, marker: str | None) -> str:
         from packaging.markers import Marker
 
         if marker not in self.tables:
             if marker is None:
-                self.tables[marker] = (True,) * len(self.environments)
+                self.tables[marker] = "1" * len(self.environments)
             else:
                 parsed = Marker(marker)
-                self.tables[marker] = tuple(parsed.evaluate(e) for e in self.environments)
+                self.tables[marker] = "".join(
+                    "1" if parsed.evaluate(e) else "0" for e in self.environments
+                )
         return self.tables[marker]
 
     def key(
@@ -415,12 +428,13 @@ class _Comparer:
         from packaging.specifiers import SpecifierSet
         from packaging.utils import canonicalize_version
 
+        name = canonical_name(name)
         specifiers = sorted(
             (s.operator, canonicalize_version(s.version, strip_trailing_zero=s.operator != "~="))
-            for s in SpecifierSet(specifier)
+            for s in SpecifierSet(specifier if name not in self.unpinned else "")
         )
         return (
-            canonical_name(name),
+            name,
             tuple(sorted({canonical_name(e) for e in extras})),
             tuple(specifiers),
             self.truth(marker),
@@ -449,7 +463,19 @@ class _Comparer:
 
 
 def _sorted_keys(keys: Iterable[tuple[object, ...]]) -> list[str]:
-    return sorted(repr(k) for k in keys)
+    """The distinct keys, in order (uv drops a requirement written twice)."""
+    return sorted({repr(k) for k in keys})
+
+
+def _unpinned(pyproject: dict[str, Any]) -> set[str]:
+    """Names that ``[tool.uv.sources]`` takes from somewhere other than an index."""
+    sources = _uv_table(pyproject).get("sources")
+    found = set()
+    for name, value in (sources if isinstance(sources, dict) else {}).items():
+        for source in value if isinstance(value, list) else [value]:
+            if isinstance(source, dict) and set(source) & _NOT_INDEX:
+                found.add(canonical_name(str(name)))
+    return found
 
 
 def _expand_groups(declared: dict[str, Any]) -> dict[str, list[str]]:
@@ -488,7 +514,7 @@ def stale_reason(lock: UvLock, pyproject: dict[str, Any]) -> str | None:
     locked_extras = {canonical_name(str(e)) for e in metadata.get("provides-extras", ())}
     if extras != locked_extras:
         return "extras differ"
-    compare = _Comparer(extras)
+    compare = _Comparer(extras, _unpinned(pyproject))
     try:
         wanted = [compare.from_text(str(r)) for r in project.get("dependencies") or ()]
         for extra, requirements in optional.items():
