@@ -14,6 +14,7 @@ from conftest import BIN, assert_one_line_error, monotrail_exe, run
 from monotrail.errors import MonotrailError
 from monotrail.lockfile import uv_lock
 from monotrail.python import interpreter
+from monotrail.targets import project as projects
 from support.importtime import heavy_imports
 from support.index_server import IndexServer
 from support.wheels import build_wheel
@@ -260,6 +261,14 @@ def test_git_source_is_one_line_not_supported(
     assert_one_line_error(
         proc, "uv.lock", "gitdep", "source kinds other than registry are not supported yet"
     )
+
+
+def test_uv_lock_decides_before_poetry_lock(tmp_path: Path) -> None:
+    for name in ("pyproject.toml", "poetry.lock", "uv.lock", "requirements.txt"):
+        (tmp_path / name).write_text("")
+    found = projects.discover(str(tmp_path))
+    assert found.kind == projects.UV
+    assert found.input_files == (str(tmp_path / "pyproject.toml"), str(tmp_path / "uv.lock"))
 
 
 def test_other_lock_versions_are_refused(tmp_path: Path) -> None:
