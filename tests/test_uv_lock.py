@@ -22,7 +22,7 @@ from support.wheels import build_wheel
 pytestmark = pytest.mark.slow
 
 
-def lock(project: Path, index: IndexServer, tmp_path: Path) -> None:
+def lock(project: Path, index: IndexServer, tmp_path: Path, *args: str) -> None:
     """``uv lock`` in ``project`` against the local index only."""
     uv = BIN / "uv"
     assert uv.exists(), "uv missing: install the test extras (pip install -e '.[test]')"
@@ -34,7 +34,7 @@ def lock(project: Path, index: IndexServer, tmp_path: Path) -> None:
         UV_NO_CONFIG="1",
     )
     proc = subprocess.run(
-        [str(uv), "lock", "--python", sys.executable],
+        [str(uv), "lock", "--python", sys.executable, *args],
         cwd=project,
         env=env,
         capture_output=True,
@@ -261,6 +261,34 @@ def test_git_source_is_one_line_not_supported(
     assert_one_line_error(
         proc, "uv.lock", "gitdep", "source kinds other than registry are not supported yet"
     )
+
+
+def test_flat_folder_registry_and_a_path_source(
+    tmp_path: Path, index: IndexServer, offline_env: dict[str, str]
+) -> None:
+    project = tmp_path / "flat"
+    wheels = project / "wheels"
+    wheels.mkdir(parents=True)
+    for name in ("alpha-1.0-py3-none-any.whl", "beta-2.0-py3-none-any.whl"):
+        (wheels / name).write_bytes((index.root / name).read_bytes())
+    pyproject = '[project]\nname = "flat"\nversion = "1"\ndependencies = ["alpha"]\n'
+    (project / "pyproject.toml").write_text(pyproject)
+    lock(project, index, tmp_path, "--no-index", "--find-links", "wheels")
+    assert 'registry = "wheels"' in (project / "uv.lock").read_text()
+    exe = monotrail_exe()
+    proc = run(
+        [exe, "run", "python", "-c", "import alpha; print(alpha.__version__)"], project, offline_env
+    )
+    assert proc.returncode == 0 and proc.stdout.strip() == "1.0", proc.stderr
+    (wheels / "withpth-1.0-py3-none-any.whl").write_bytes(
+        (index.root / "withpth-1.0-py3-none-any.whl").read_bytes()
+    )
+    pyproject = pyproject.replace('["alpha"]', '["alpha", "withpth"]')
+    pyproject += '[tool.uv.sources]\nwithpth = { path = "wheels/withpth-1.0-py3-none-any.whl" }\n'
+    (project / "pyproject.toml").write_text(pyproject)
+    lock(project, index, tmp_path, "--no-index", "--find-links", "wheels")
+    proc = run([exe, "run", "python", "-c", "pass"], project, offline_env)
+    assert_one_line_error(proc, "uv.lock", "withpth 1.0 is locked from `path = ")
 
 
 def test_uv_lock_decides_before_poetry_lock(tmp_path: Path) -> None:

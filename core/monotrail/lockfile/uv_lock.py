@@ -136,10 +136,11 @@ def _package(path: Path, table: dict[str, Any]) -> UvPackage:
         return {canonical_name(k): edges(v, f"{key} of {name}") for k, v in by_name.items()}
 
     artifacts = []
-    sdist = table.get("sdist")
+    sdist = table.get("sdist") if source_kind == "registry" else None  # others: not read yet
     if sdist is not None:
         artifacts.append(_artifact(path, toml.table(sdist, f"sdist of {name}", path), source))
-    for wheel in toml.array(table.get("wheels"), f"wheels of {name}", path):
+    wheels = table.get("wheels") if source_kind == "registry" else None
+    for wheel in toml.array(wheels, f"wheels of {name}", path):
         artifacts.append(_artifact(path, toml.table(wheel, f"wheels of {name}", path), source))
     markers = toml.array(table.get("resolution-markers"), f"resolution-markers of {name}", path)
     return UvPackage(
