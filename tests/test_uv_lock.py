@@ -206,6 +206,35 @@ def test_markers_and_forks_for_the_target(tmp_path: Path, index: IndexServer, ho
         uv_lock.select(project, target, ["nope"], [])
 
 
+CONFLICTS = """\
+[project]
+name = "demo"
+version = "0.1.0"
+requires-python = ">=3.9"
+dependencies = []
+
+[project.optional-dependencies]
+old = ["beta==1.0", "withextra[fast]"]
+new = ["alpha", "withextra"]
+
+[tool.uv]
+conflicts = [[{ extra = "old" }, { extra = "new" }]]
+"""
+
+
+def test_conflicting_extras(tmp_path: Path, index: IndexServer, home: Path) -> None:
+    project = make_project(tmp_path, index, CONFLICTS)
+    assert "extra == 'extra-4-demo-old'" in (project / "uv.lock").read_text()
+    target = interpreter.query(sys.executable)
+
+    def chosen(extras: list[str]) -> list[str]:
+        return sorted(str(p) for p in uv_lock.select(project, target, extras, []))
+
+    assert chosen([]) == []
+    assert chosen(["old"]) == ["beta 1.0", "nsa-one 1.0", "withextra 1.0"]
+    assert chosen(["new"]) == ["alpha 1.0", "beta 2.0", "withextra 1.0"]
+
+
 def test_stale_lock_is_used_as_it_is(
     tmp_path: Path, index: IndexServer, offline_env: dict[str, str]
 ) -> None:

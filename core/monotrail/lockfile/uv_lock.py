@@ -16,6 +16,7 @@ Only registry packages are read so far: any other source kind is a clear error.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -286,13 +287,17 @@ def _walk(
     for package in lock.packages:
         by_name.setdefault(package.name, []).append(package)
     evaluated: dict[str, bool] = {}
+    # uv writes the chosen side of `[tool.uv] conflicts` into markers as `extra == 'ITEM'`.
+    prefix = f"{len(root.name)}-{root.name}-"
+    active = {f"extra-{prefix}{e}" for e in extras} | {f"group-{prefix}{g}" for g in groups}
 
     def applies(marker: str | None) -> bool:
         if marker is None:
             return True
         if marker not in evaluated:
             try:
-                evaluated[marker] = Marker(marker).evaluate({**environment, "extra": ""})
+                plain = _without_conflict_items(marker, active)
+                evaluated[marker] = Marker(plain).evaluate({**environment, "extra": ""})
             except InvalidMarker as err:
                 reason = str(err).splitlines()[0]
                 raise MonotrailError(f"{lock.path}: invalid marker {marker!r}: {reason}") from None
@@ -342,6 +347,20 @@ def _walk(
             else:
                 follow(package, package.optional.get(extra, ()))
     return [_locked(lock.path, p) for p in selected.values()]
+
+
+_CONFLICT_ITEM = re.compile(r"""extra\s*(==|!=)\s*(['"])((?:extra|group)-\d+-[^'"]*)\2""")
+
+
+def _without_conflict_items(marker: str, active: set[str]) -> str:
+    """``marker`` with uv's conflict items (``extra == 'extra-4-demo-cpu'``, ``group-...``)
+    replaced by conditions that are always true or always false, as ``active`` says."""
+
+    def constant(match: re.Match[str]) -> str:
+        holds = (match.group(3) in active) == (match.group(1) == "==")
+        return "python_full_version >= '0'" if holds else "python_full_version < '0'"
+
+    return _CONFLICT_ITEM.sub(constant, marker)
 
 
 def _locked(path: Path, package: UvPackage) -> LockedPackage:
