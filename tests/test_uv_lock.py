@@ -65,17 +65,17 @@ def files_of(folder: Path) -> dict[str, bytes]:
     }
 
 
+HEAD = '[project]\nname = "demo"\nversion = "0.1.0"\nrequires-python = ">=3.9"\n'
+
 IMPORTABLE = (
     "import importlib.util as u, sys\n"
     "names = sys.argv[1:]\n"
     "print(' '.join(n for n in names if u.find_spec(n) is not None))\n"
 )
 
-PLAIN = """\
-[project]
-name = "demo"
-version = "0.1.0"
-requires-python = ">=3.9"
+PLAIN = (
+    HEAD
+    + """\
 dependencies = [
     "alpha",
     "withextra[fast]",
@@ -83,6 +83,7 @@ dependencies = [
     "nsa-two; python_version <= '3.8'",
 ]
 """
+)
 
 
 def test_plain_project_runs_warm_stdlib_only_and_folder_untouched(
@@ -111,11 +112,9 @@ def test_plain_project_runs_warm_stdlib_only_and_folder_untouched(
     assert files_of(project) == before  # no poetry.lock, no uv.lock rewrite, nothing else
 
 
-GROUPS = """\
-[project]
-name = "demo"
-version = "0.1.0"
-requires-python = ">=3.9"
+GROUPS = (
+    HEAD
+    + """\
 dependencies = ["alpha"]
 
 [dependency-groups]
@@ -126,6 +125,7 @@ docs = ["dataful"]
 [tool.uv]
 default-groups = ["tests"]
 """
+)
 
 
 def test_groups_default_added_and_unknown(
@@ -162,11 +162,9 @@ def test_default_groups_as_uv_has_them(tmp_path: Path, index: IndexServer, home:
     assert chosen([]) == ["alpha", "beta", "dataful", "nsa-two", "withpth"]
 
 
-FORKED = """\
-[project]
-name = "demo"
-version = "0.1.0"
-requires-python = ">=3.9"
+FORKED = (
+    HEAD
+    + """\
 dependencies = [
     "beta==1.0; python_version < '3.10'",
     "beta==2.0; python_version >= '3.10'",
@@ -177,6 +175,7 @@ dependencies = [
 [project.optional-dependencies]
 more = ["withpth"]
 """
+)
 
 
 def test_markers_and_forks_for_the_target(tmp_path: Path, index: IndexServer, home: Path) -> None:
@@ -206,11 +205,9 @@ def test_markers_and_forks_for_the_target(tmp_path: Path, index: IndexServer, ho
         uv_lock.select(project, target, ["nope"], [])
 
 
-CONFLICTS = """\
-[project]
-name = "demo"
-version = "0.1.0"
-requires-python = ">=3.9"
+CONFLICTS = (
+    HEAD
+    + """\
 dependencies = []
 
 [project.optional-dependencies]
@@ -220,6 +217,7 @@ new = ["alpha", "withextra"]
 [tool.uv]
 conflicts = [[{ extra = "old" }, { extra = "new" }]]
 """
+)
 
 
 def test_conflicting_extras(tmp_path: Path, index: IndexServer, home: Path) -> None:
