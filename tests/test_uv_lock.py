@@ -203,6 +203,9 @@ def test_markers_and_forks_for_the_target(tmp_path: Path, index: IndexServer, ho
     assert beta.artifacts[0].sha256 and beta.indexes == [index.url.rstrip("/") + "/"]
     with pytest.raises(MonotrailError, match="unknown extra nope"):
         uv_lock.select(project, target, ["nope"], [])
+    old = dataclasses.replace(target, markers={**target.markers, "python_full_version": "3.8.1"})
+    with pytest.raises(MonotrailError, match=r"the lock is for Python >=3.9, not 3.8.1"):
+        uv_lock.select(project, old, [], [])
 
 
 CONFLICTS = (

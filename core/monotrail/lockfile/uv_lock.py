@@ -82,6 +82,8 @@ class UvLock:
 
     path: Path
     revision: int
+    #: The Pythons the lock was made for (a PEP 440 specifier; empty: any).
+    requires_python: str
     packages: tuple[UvPackage, ...]
 
     def root(self) -> UvPackage:
@@ -108,6 +110,7 @@ def read(path: Path) -> UvLock:
     return UvLock(
         path,
         revision if isinstance(revision, int) else 0,
+        str(data.get("requires-python") or ""),
         tuple(_package(path, toml.table(item, "package", path)) for item in packages),
     )
 
@@ -211,6 +214,7 @@ def select(
             "(run `uv lock` to update it)",
             file=sys.stderr,
         )
+    _check_python(lock, interpreter)
     wanted_extras = {canonical_name(e) for e in extras}
     known_extras = set(root.optional) | {
         canonical_name(str(e)) for e in root.metadata.get("provides-extras", ())
@@ -224,6 +228,24 @@ def select(
     chosen = _chosen_groups(pyproject_path, pyproject, root, groups)
     environment = dict(interpreter.markers)
     return _walk(lock, root, wanted_extras, chosen, environment)
+
+
+def _check_python(lock: UvLock, interpreter: Interpreter) -> None:
+    """uv refuses to install a lock into a Python it was not made for: so does monotrail."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        allowed = SpecifierSet(lock.requires_python)
+    except InvalidSpecifier:
+        raise MonotrailError(
+            f"{lock.path}: invalid requires-python {lock.requires_python!r}"
+        ) from None
+    version = interpreter.markers["python_full_version"]
+    if not allowed.contains(version, prereleases=True):
+        raise MonotrailError(
+            f"{lock.path}: the lock is for Python {lock.requires_python}, not {version} "
+            f"({interpreter.executable}); pick another with -p"
+        )
 
 
 def _group_names(pyproject: dict[str, Any], root: UvPackage) -> set[str]:
