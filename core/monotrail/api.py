@@ -23,7 +23,7 @@ from monotrail import log
 from monotrail.errors import MonotrailError
 from monotrail.log import configure as configure_logging
 from monotrail.log import set_debug
-from monotrail.targets.project import POETRY, PYLOCK, REQUIREMENTS, Project
+from monotrail.targets.project import POETRY, PYLOCK, REQUIREMENTS, UV, Project
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ __all__ = [
     "POETRY",
     "PYLOCK",
     "REQUIREMENTS",
+    "UV",
     "Environment",
     "Linked",
     "Project",
@@ -85,7 +86,7 @@ def __getattr__(name: str) -> object:
 
 def find_project(path: str | os.PathLike[str] | None = None) -> Project:
     """The project in the folder ``path``; without it, the nearest one at or above the working
-    directory. ``Project.kind`` (POETRY, REQUIREMENTS, PYLOCK) says which file decides."""
+    directory. ``Project.kind`` (UV, POETRY, REQUIREMENTS, PYLOCK) says which file decides."""
     from monotrail.targets.project import discover
 
     return discover(explicit=path)

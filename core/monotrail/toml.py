@@ -25,3 +25,22 @@ def load(path: Path) -> dict[str, Any]:
         raise MonotrailError(f"{path}: invalid TOML: {err}") from None
     except UnicodeDecodeError as err:
         raise MonotrailError(f"{path}: invalid TOML: not UTF-8 text ({err.reason})") from None
+
+
+def table(value: Any, key: str, path: Path) -> dict[str, Any]:
+    """``value`` when it is a TOML table (missing: empty); a one-line error naming ``key`` in
+    ``path`` otherwise."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise MonotrailError(f"{path}: `{key}` must be a table, not {type(value).__name__}")
+    return value
+
+
+def array(value: Any, key: str, path: Path) -> list[Any]:
+    """``value`` when it is a TOML array (missing: empty); a one-line error otherwise."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise MonotrailError(f"{path}: `{key}` must be an array, not {type(value).__name__}")
+    return value

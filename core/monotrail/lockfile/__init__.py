@@ -1,3 +1,3 @@
-"""Lock files and the Lock model: poetry.lock, pylock.toml, PEP 723 script blocks, the notebook
-lock.
+"""Lock files and the Lock model: uv.lock, poetry.lock, pylock.toml, PEP 723 script blocks, the
+notebook lock.
 """

@@ -30,43 +30,27 @@ class PoetryProjectInfo:
     sources: dict[str, str]  # source name -> URL
 
 
-def _table(value: Any, key: str, path: Path) -> dict[str, Any]:
-    """``value`` when it is a TOML table (missing: empty); a clear error otherwise."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise MonotrailError(f"{path}: `{key}` must be a table, not {type(value).__name__}")
-    return value
-
-
-def _array(value: Any, key: str, path: Path) -> list[Any]:
-    """``value`` when it is a TOML array (missing: empty); a clear error otherwise."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise MonotrailError(f"{path}: `{key}` must be an array, not {type(value).__name__}")
-    return value
-
-
 def read_project(pyproject: Path) -> PoetryProjectInfo:
     data = toml.load(pyproject)
-    project = _table(data.get("project"), "project", pyproject)
-    tool = _table(data.get("tool"), "tool", pyproject)
-    poetry = _table(tool.get("poetry"), "tool.poetry", pyproject)
+    project = toml.table(data.get("project"), "project", pyproject)
+    tool = toml.table(data.get("tool"), "tool", pyproject)
+    poetry = toml.table(tool.get("poetry"), "tool.poetry", pyproject)
     name = project.get("name") or poetry.get("name")
-    optional_deps = project.get("optional-dependencies")
-    extras = {canonical_name(e) for e in _table(optional_deps, "optional-dependencies", pyproject)}
-    extras |= {canonical_name(e) for e in _table(poetry.get("extras"), "extras", pyproject)}
+    optional_deps = toml.table(
+        project.get("optional-dependencies"), "optional-dependencies", pyproject
+    )
+    extras = {canonical_name(e) for e in optional_deps}
+    extras |= {canonical_name(e) for e in toml.table(poetry.get("extras"), "extras", pyproject)}
     groups = {"main"}
     optional = set()
-    for group, table in _table(poetry.get("group"), "tool.poetry.group", pyproject).items():
+    for group, table in toml.table(poetry.get("group"), "tool.poetry.group", pyproject).items():
         groups.add(group)
         if isinstance(table, dict) and table.get("optional"):
             optional.add(group)
     if poetry.get("dev-dependencies"):
         groups.add("dev")
     sources = {}
-    for source in _array(poetry.get("source"), "tool.poetry.source", pyproject):
+    for source in toml.array(poetry.get("source"), "tool.poetry.source", pyproject):
         if isinstance(source, dict) and source.get("name") and source.get("url"):
             sources[str(source["name"])] = str(source["url"])
     return PoetryProjectInfo(
@@ -169,15 +153,15 @@ def _locked_package(
     default_index: str,
 ) -> LockedPackage:
     artifacts = []
-    for item in _array(package.get("files"), f"files of {name}", lock_path):
-        item = _table(item, f"files of {name}", lock_path)
+    for item in toml.array(package.get("files"), f"files of {name}", lock_path):
+        item = toml.table(item, f"files of {name}", lock_path)
         filename, hash_text, url = item.get("file"), item.get("hash", ""), item.get("url")
         if not filename or not isinstance(filename, str):
             raise MonotrailError(f"{lock_path}: a file of {name} {version} has no name")
         algorithm, _, value = str(hash_text).partition(":")
         url = url if isinstance(url, str) else None
         artifacts.append(Artifact(filename, url, {algorithm: value} if value else {}))
-    source = _table(package.get("source") or None, f"source of {name}", lock_path)
+    source = toml.table(package.get("source") or None, f"source of {name}", lock_path)
     source_type = source.get("type")
     if source_type is not None and not source.get("url"):
         raise MonotrailError(f"{lock_path}: the {source_type} source of {name} has no `url`")

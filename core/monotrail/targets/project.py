@@ -14,6 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds on the fast path
     from pathlib import Path
 
+UV = "uv"
 POETRY = "poetry"
 REQUIREMENTS = "requirements"
 PYLOCK = "pylock"
@@ -55,6 +56,8 @@ class Project:
 def kind_of(directory: str) -> str | None:
     """How ``directory`` declares dependencies, or None when it is not a project root."""
     join, isfile = os.path.join, os.path.isfile
+    if isfile(join(directory, "uv.lock")):
+        return UV  # uv's lock: read as uv sync would, never rewritten
     if isfile(join(directory, "poetry.lock")):
         return POETRY
     if isfile(join(directory, "pylock.toml")):
@@ -85,7 +88,8 @@ def discover(start: str | None = None, explicit: str | os.PathLike[str] | None =
         kind = kind_of(root)
         if kind is None:
             raise MonotrailError(
-                f"{root}: not a project (no pyproject.toml, poetry.lock or requirements.txt)"
+                f"{root}: not a project "
+                "(no pyproject.toml, uv.lock, poetry.lock or requirements.txt)"
             )
         return _project(root, kind)
     here = os.path.abspath(start or os.getcwd())
@@ -100,13 +104,13 @@ def discover(start: str | None = None, explicit: str | os.PathLike[str] | None =
         directory = parent
     raise MonotrailError(
         f"no project found in {here} or its parents: monotrail looks for pyproject.toml, "
-        "poetry.lock, pylock.toml or requirements.txt (or pass --project DIR)"
+        "uv.lock, poetry.lock, pylock.toml or requirements.txt (or pass --project DIR)"
     )
 
 
 def _project(root: str, kind: str) -> Project:
-    if kind == POETRY:
-        names = ("pyproject.toml", "poetry.lock")
+    if kind in (POETRY, UV):
+        names = ("pyproject.toml", "poetry.lock" if kind == POETRY else "uv.lock")
         candidates = (os.path.join(root, n) for n in names)
         inputs = tuple(p for p in candidates if os.path.isfile(p))
     elif kind == PYLOCK:

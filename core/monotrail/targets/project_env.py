@@ -1,7 +1,8 @@
 """A project folder as a target: which file decides its packages, its key, its owner fields.
 
-The file that decides (``targets.project.kind_of``): ``poetry.lock`` / ``[tool.poetry]`` (read;
-locked with Poetry's own solver when missing or stale), ``pylock.toml`` (read), a
+The file that decides (``targets.project.kind_of``): ``uv.lock`` (read as ``uv sync --frozen``
+would, never rewritten), ``poetry.lock`` / ``[tool.poetry]`` (read; locked with Poetry's own
+solver when missing or stale), ``pylock.toml`` (read), a
 ``requirements.txt`` (resolved once by pip, then kept in the resolution cache). What a Poetry
 lock selects for one interpreter is kept too, keyed by content alone, so that a copy or clone of
 the project gets its environment without Poetry or a parse of the lock.
@@ -22,7 +23,7 @@ from monotrail.log import logger
 from monotrail.python.interpreter import Interpreter
 from monotrail.resolve import resolution_cache
 from monotrail.targets import project_source
-from monotrail.targets.project import POETRY, PYLOCK, REQUIREMENTS, Project
+from monotrail.targets.project import POETRY, PYLOCK, REQUIREMENTS, UV, Project
 
 
 def target(
@@ -55,6 +56,11 @@ def packages(
 
     ``key`` is the env key: a requirements file's resolution is kept under it.
     """
+    if project.kind == UV:
+        from monotrail.lockfile import uv_lock
+
+        logger.debug("reading %s", project.root / uv_lock.FILENAME)
+        return uv_lock.select(project.root, interpreter, extras, groups)
     if project.kind == POETRY:
         return _poetry_packages(project, interpreter, extras, groups)
     if project.kind == REQUIREMENTS:

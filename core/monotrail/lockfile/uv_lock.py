@@ -1,0 +1,585 @@
+"""Reading ``uv.lock`` (version 1) and narrowing it to one target, as ``uv sync --frozen`` does.
+
+uv writes one ``[[package]]`` per locked version, with the edges of the graph: each package's
+``dependencies``, its ``optional-dependencies`` per extra and, for the project itself, its
+``dev-dependencies`` per PEP 735 group (``include-group`` already expanded). So the selection is
+a walk from the root package (source ``editable = "."`` or ``virtual = "."``) that evaluates each
+edge's marker for the target; a name locked at several versions (a forked resolution) is told
+apart by the edge's ``version`` or by the packages' ``resolution-markers``.
+
+The root package also keeps what it was locked from (``[package.metadata]``): ``stale_reason``
+compares that with pyproject.toml, the cheap check uv makes before it would re-lock. monotrail
+never writes uv.lock; a stale one is used as it is.
+
+Only registry packages are read so far: any other source kind is a clear error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from monotrail import toml
+from monotrail.errors import MonotrailError
+from monotrail.lockfile.model import Artifact, LockedPackage
+from monotrail.names import canonical_name
+from monotrail.python.interpreter import Interpreter
+
+FILENAME = "uv.lock"
+#: The lock format this module reads; uv adds compatible changes as new ``revision`` numbers.
+VERSION = 1
+#: The source kinds uv writes for the project itself.
+_ROOT_SOURCES = ("editable", "virtual")
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """An edge of the locked graph: a package, with extras, needed under a marker."""
+
+    name: str
+    #: Which locked version, when the lock has several of this name (else None).
+    version: str | None
+    extras: tuple[str, ...]
+    #: PEP 508 marker text; None when always needed.
+    marker: str | None
+
+
+@dataclass(frozen=True)
+class UvPackage:
+    """One ``[[package]]`` of uv.lock."""
+
+    name: str
+    version: str
+    #: The source kind (``registry``, ``git``, ``editable``, ...) and its value.
+    source_kind: str
+    source: str
+    dependencies: tuple[Dependency, ...]
+    #: Extra -> what it adds.
+    optional: dict[str, tuple[Dependency, ...]]
+    #: PEP 735 group -> what it adds (uv's ``dev-dependencies`` key; the root package only).
+    groups: dict[str, tuple[Dependency, ...]]
+    #: The forks of the resolution this version belongs to (empty: every fork).
+    resolution_markers: tuple[str, ...]
+    artifacts: tuple[Artifact, ...]
+    #: ``[package.metadata]``: what the package was locked from (the root's is compared).
+    metadata: dict[str, Any]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}".strip()
+
+    @property
+    def is_root(self) -> bool:
+        return self.source_kind in _ROOT_SOURCES and self.source == "."
+
+
+@dataclass(frozen=True)
+class UvLock:
+    """A parsed uv.lock."""
+
+    path: Path
+    revision: int
+    #: The Pythons the lock was made for (a PEP 440 specifier; empty: any).
+    requires_python: str
+    packages: tuple[UvPackage, ...]
+
+    def root(self) -> UvPackage:
+        for package in self.packages:
+            if package.is_root:
+                return package
+        raise MonotrailError(
+            f"{self.path}: no package for the project itself (source `editable` or `virtual` "
+            '= "."); run `uv lock`'
+        )
+
+
+def read(path: Path) -> UvLock:
+    """The lock at ``path``; one-line errors for another version or a damaged file."""
+    data = toml.load(path)
+    version = data.get("version")
+    if version != VERSION:
+        raise MonotrailError(
+            f"{path}: uv.lock version {version!r} is not supported (monotrail reads version "
+            f"{VERSION})"
+        )
+    revision = data.get("revision", 0)
+    packages = toml.array(data.get("package"), "package", path)
+    return UvLock(
+        path,
+        revision if isinstance(revision, int) else 0,
+        str(data.get("requires-python") or ""),
+        tuple(_package(path, toml.table(item, "package", path)) for item in packages),
+    )
+
+
+def _text(table: dict[str, Any], key: str, path: Path, what: str) -> str:
+    value = table.get(key)
+    if not isinstance(value, str) or not value:
+        raise MonotrailError(f"{path}: {what} has no `{key}`")
+    return value
+
+
+def _package(path: Path, table: dict[str, Any]) -> UvPackage:
+    name = canonical_name(_text(table, "name", path, "a package"))
+    version = table.get("version")
+    version = str(version) if version is not None else ""  # dynamic versions of the root
+    source = toml.table(table.get("source"), f"source of {name}", path)
+    if len(source) != 1:
+        raise MonotrailError(f"{path}: the source of {name} must have one kind, not {source!r}")
+    ((source_kind, source_value),) = source.items()
+
+    def edges(value: Any, key: str) -> tuple[Dependency, ...]:
+        items = toml.array(value, key, path)
+        return tuple(_dependency(path, toml.table(d, key, path)) for d in items)
+
+    def edge_tables(key: str) -> dict[str, tuple[Dependency, ...]]:
+        by_name = toml.table(table.get(key), f"{key} of {name}", path)
+        return {canonical_name(k): edges(v, f"{key} of {name}") for k, v in by_name.items()}
+
+    artifacts = []
+    sdist = table.get("sdist") if source_kind == "registry" else None  # others: not read yet
+    if sdist is not None:
+        artifacts.append(_artifact(path, toml.table(sdist, f"sdist of {name}", path), source))
+    wheels = table.get("wheels") if source_kind == "registry" else None
+    for wheel in toml.array(wheels, f"wheels of {name}", path):
+        artifacts.append(_artifact(path, toml.table(wheel, f"wheels of {name}", path), source))
+    markers = toml.array(table.get("resolution-markers"), f"resolution-markers of {name}", path)
+    return UvPackage(
+        name=name,
+        version=version,
+        source_kind=str(source_kind),
+        source=str(source_value),
+        dependencies=edges(table.get("dependencies"), f"dependencies of {name}"),
+        optional=edge_tables("optional-dependencies"),
+        groups=edge_tables("dev-dependencies"),
+        resolution_markers=tuple(str(m) for m in markers),
+        artifacts=tuple(artifacts),
+        metadata=toml.table(table.get("metadata"), f"metadata of {name}", path),
+    )
+
+
+def _dependency(path: Path, table: dict[str, Any]) -> Dependency:
+    name = canonical_name(_text(table, "name", path, "a dependency"))
+    extras = toml.array(table.get("extra"), f"extra of {name}", path)
+    version, marker = table.get("version"), table.get("marker")
+    return Dependency(
+        name,
+        str(version) if version is not None else None,
+        tuple(canonical_name(str(e)) for e in extras),
+        str(marker) if marker else None,
+    )
+
+
+def _artifact(path: Path, table: dict[str, Any], source: dict[str, Any]) -> Artifact:
+    """A wheel or sdist: a URL, or a path relative to a local registry (a flat folder)."""
+    hash_text = table.get("hash")
+    hashes = {}
+    if isinstance(hash_text, str) and ":" in hash_text:
+        algorithm, value = hash_text.split(":", 1)
+        hashes[algorithm] = value
+    url = table.get("url")
+    if isinstance(url, str) and url:
+        filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+        return Artifact(str(table.get("filename") or filename), url, hashes)
+    local = table.get("path")
+    if not isinstance(local, str) or not local:
+        raise MonotrailError(f"{path}: a file of {source!r} has neither `url` nor `path`")
+    base = path.parent / str(source.get("registry", "."))
+    target = (base / local).resolve()
+    return Artifact(target.name, target.as_uri(), hashes)
+
+
+def select(
+    project_dir: Path, interpreter: Interpreter, extras: list[str], groups: list[str]
+) -> list[LockedPackage]:
+    """What ``uv sync --frozen`` installs for ``interpreter`` (the project itself aside).
+
+    ``groups`` are added to the project's default groups (``[tool.uv] default-groups``, else
+    ``dev``); a group written ``!name`` is left out. A stale lock is used as it is, with a
+    one-line note on stderr.
+    """
+    import sys
+
+    pyproject_path = project_dir / "pyproject.toml"
+    lock_path = project_dir / FILENAME
+    lock = read(lock_path)
+    root = lock.root()
+    pyproject = toml.load(pyproject_path) if pyproject_path.is_file() else {}
+    if stale_reason(lock, pyproject) is not None:
+        print(
+            f"{lock_path} is out of date with pyproject.toml; using it as it is "
+            "(run `uv lock` to update it)",
+            file=sys.stderr,
+        )
+    _check_python(lock, interpreter)
+    wanted_extras = {canonical_name(e) for e in extras}
+    known_extras = set(root.optional) | {
+        canonical_name(str(e)) for e in root.metadata.get("provides-extras", ())
+    }
+    unknown = sorted(wanted_extras - known_extras)
+    if unknown:
+        known = ", ".join(sorted(known_extras)) or "none"
+        raise MonotrailError(
+            f"{pyproject_path}: unknown extra {', '.join(unknown)} (the project declares: {known})"
+        )
+    chosen = _chosen_groups(pyproject_path, pyproject, root, groups)
+    environment = dict(interpreter.markers)
+    return _walk(lock, root, wanted_extras, chosen, environment)
+
+
+def _check_python(lock: UvLock, interpreter: Interpreter) -> None:
+    """uv refuses to install a lock into a Python it was not made for: so does monotrail."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        allowed = SpecifierSet(lock.requires_python)
+    except InvalidSpecifier:
+        raise MonotrailError(
+            f"{lock.path}: invalid requires-python {lock.requires_python!r}"
+        ) from None
+    version = interpreter.markers["python_full_version"]
+    if not allowed.contains(version, prereleases=True):
+        raise MonotrailError(
+            f"{lock.path}: the lock is for Python {lock.requires_python}, not {version} "
+            f"({interpreter.executable}); pick another with -p"
+        )
+
+
+def _group_names(pyproject: dict[str, Any], root: UvPackage) -> set[str]:
+    declared = pyproject.get("dependency-groups")
+    names = {canonical_name(str(g)) for g in declared} if isinstance(declared, dict) else set()
+    if _uv_table(pyproject).get("dev-dependencies"):
+        names.add("dev")
+    requires_dev = root.metadata.get("requires-dev")
+    if isinstance(requires_dev, dict):
+        names |= {canonical_name(str(g)) for g in requires_dev}
+    return names | set(root.groups)
+
+
+def _uv_table(pyproject: dict[str, Any]) -> dict[str, Any]:
+    tool = pyproject.get("tool")
+    uv = tool.get("uv") if isinstance(tool, dict) else None
+    return uv if isinstance(uv, dict) else {}
+
+
+def _chosen_groups(
+    pyproject_path: Path, pyproject: dict[str, Any], root: UvPackage, requested: list[str]
+) -> set[str]:
+    """The default groups as uv has them, plus ``requested``, less ``!name`` ones."""
+    existing = _group_names(pyproject, root)
+
+    def check(names: Iterable[str], where: str) -> None:
+        unknown = sorted(set(names) - existing)
+        if unknown:
+            known = ", ".join(sorted(existing)) or "none"
+            raise MonotrailError(
+                f"{pyproject_path}: unknown group {', '.join(unknown)}{where} "
+                f"(the project has: {known})"
+            )
+
+    defaults = _uv_table(pyproject).get("default-groups", ["dev"])
+    if defaults == "all":
+        chosen = set(existing)
+    elif isinstance(defaults, list):
+        chosen = {canonical_name(str(g)) for g in defaults}
+        if "default-groups" in _uv_table(pyproject):
+            check(chosen, " in [tool.uv] default-groups")
+        chosen &= existing  # uv's implicit `dev` only when there is one
+    else:
+        raise MonotrailError(f'{pyproject_path}: [tool.uv] default-groups must be a list or "all"')
+    excluded = {canonical_name(g[1:]) for g in requested if g.startswith("!")}
+    added = {canonical_name(g) for g in requested if not g.startswith("!")}
+    check(added | excluded, "")
+    return (chosen | added) - excluded
+
+
+def _walk(
+    lock: UvLock,
+    root: UvPackage,
+    extras: set[str],
+    groups: set[str],
+    environment: dict[str, str],
+) -> list[LockedPackage]:
+    from packaging.markers import InvalidMarker, Marker
+
+    by_name: dict[str, list[UvPackage]] = {}
+    for package in lock.packages:
+        by_name.setdefault(package.name, []).append(package)
+    evaluated: dict[str, bool] = {}
+    # uv writes the chosen side of `[tool.uv] conflicts` into markers as `extra == 'ITEM'`.
+    prefix = f"{len(root.name)}-{root.name}-"
+    active = {f"extra-{prefix}{e}" for e in extras} | {f"group-{prefix}{g}" for g in groups}
+
+    def applies(marker: str | None) -> bool:
+        if marker is None:
+            return True
+        if marker not in evaluated:
+            try:
+                plain = _without_conflict_items(marker, active)
+                evaluated[marker] = Marker(plain).evaluate({**environment, "extra": ""})
+            except InvalidMarker as err:
+                reason = str(err).splitlines()[0]
+                raise MonotrailError(f"{lock.path}: invalid marker {marker!r}: {reason}") from None
+        return evaluated[marker]
+
+    def resolve(edge: Dependency, parent: UvPackage) -> UvPackage:
+        candidates = by_name.get(edge.name, [])
+        if edge.version is not None:
+            candidates = [p for p in candidates if p.version == edge.version]
+        if len(candidates) > 1:  # a forked resolution: the fork the target is in
+            candidates = [
+                p
+                for p in candidates
+                if not p.resolution_markers or any(applies(m) for m in p.resolution_markers)
+            ]
+        if len(candidates) != 1:
+            found = "no" if not candidates else "several"
+            raise MonotrailError(
+                f"{lock.path}: {parent.name} needs {edge.name}, and the lock has {found} "
+                "matching package; run `uv lock`"
+            )
+        return candidates[0]
+
+    selected: dict[tuple[str, str], UvPackage] = {}
+    done: set[tuple[str, str, str]] = set()  # (name, version, extra or "")
+    todo: list[tuple[UvPackage, Dependency]] = []
+
+    def follow(package: UvPackage, edges: Iterable[Dependency]) -> None:
+        todo.extend((package, edge) for edge in edges if applies(edge.marker))
+
+    follow(root, root.dependencies)
+    for extra in sorted(extras):
+        follow(root, root.optional.get(extra, ()))
+    for group in sorted(groups):
+        follow(root, root.groups.get(group, ()))
+    while todo:
+        parent, edge = todo.pop()
+        package = resolve(edge, parent)
+        for extra in ("", *edge.extras):
+            if (package.name, package.version, extra) in done:
+                continue
+            done.add((package.name, package.version, extra))
+            if not extra:
+                if not package.is_root:
+                    selected[package.name, package.version] = package
+                follow(package, package.dependencies)
+            else:
+                follow(package, package.optional.get(extra, ()))
+    return [_locked(lock.path, p) for p in selected.values()]
+
+
+_CONFLICT_ITEM = re.compile(r"""extra\s*(==|!=)\s*(['"])((?:extra|group)-\d+-[^'"]*)\2""")
+
+
+def _without_conflict_items(marker: str, active: set[str]) -> str:
+    """``marker`` with uv's conflict items (``extra == 'extra-4-demo-cpu'``, ``group-...``)
+    replaced by conditions that are always true or always false, as ``active`` says."""
+
+    def constant(match: re.Match[str]) -> str:
+        holds = (match.group(3) in active) == (match.group(1) == "==")
+        return "python_full_version >= '0'" if holds else "python_full_version < '0'"
+
+    return _CONFLICT_ITEM.sub(constant, marker)
+
+
+def _locked(path: Path, package: UvPackage) -> LockedPackage:
+    if package.source_kind != "registry":
+        raise MonotrailError(
+            f"{path}: {package} is locked from "
+            f'`{package.source_kind} = "{package.source}"`; source kinds other than registry '
+            "are not supported yet"
+        )
+    if not package.artifacts:
+        raise MonotrailError(f"{path}: {package.name} {package.version} lists no files")
+    indexes = [package.source.rstrip("/") + "/"] if "://" in package.source else []
+    return LockedPackage(package.name, package.version, list(package.artifacts), indexes)
+
+
+# Staleness: the root's requirements as locked against pyproject.toml's, compared by meaning.
+
+#: Environments a marker is evaluated in to compare it with another (uv rewrites markers:
+#: ``python_version <= '3.10'`` is locked as ``python_full_version < '3.11'``).
+_PLATFORMS = (
+    ("linux", "Linux", "posix", "x86_64"),
+    ("win32", "Windows", "nt", "AMD64"),
+    ("darwin", "Darwin", "posix", "arm64"),
+)
+_IMPLEMENTATIONS = (("cpython", "CPython"), ("pypy", "PyPy"))
+
+
+def _environments(extras: Iterable[str]) -> list[dict[str, str]]:
+    found = []
+    for minor in range(6, 17):
+        for full in (f"3.{minor}.0", f"3.{minor}.9"):
+            for sys_platform, system, os_name, machine in _PLATFORMS:
+                for implementation, python_implementation in _IMPLEMENTATIONS:
+                    for extra in ("", *extras):
+                        found.append(
+                            {
+                                "python_version": f"3.{minor}",
+                                "python_full_version": full,
+                                "implementation_version": full,
+                                "sys_platform": sys_platform,
+                                "platform_system": system,
+                                "os_name": os_name,
+                                "platform_machine": machine,
+                                "implementation_name": implementation,
+                                "platform_python_implementation": python_implementation,
+                                "platform_release": "",
+                                "platform_version": "",
+                                "extra": extra,
+                            }
+                        )
+    return found
+
+
+_NOT_INDEX = {"git", "path", "url", "workspace", "editable"}
+
+
+class _Comparer:
+    """Requirements as comparable keys: name, extras, specifier, and the marker's truth table.
+
+    A name whose ``[tool.uv.sources]`` entry is not an index (git, path, URL, workspace) is
+    locked without its specifier: the source decides the version.
+    """
+
+    def __init__(self, extras: Iterable[str], unpinned: set[str]) -> None:
+        self.environments = _environments(sorted(extras))
+        self.unpinned = unpinned
+        self.tables: dict[str | None, str] = {}
+
+    def truth(self, marker: str | None) -> str:
+        from packaging.markers import Marker
+
+        if marker not in self.tables:
+            if marker is None:
+                self.tables[marker] = "1" * len(self.environments)
+            else:
+                parsed = Marker(marker)
+                self.tables[marker] = "".join(
+                    "1" if parsed.evaluate(e) else "0" for e in self.environments
+                )
+        return self.tables[marker]
+
+    def key(
+        self, name: str, extras: Iterable[str], specifier: str, marker: str | None
+    ) -> tuple[object, ...]:
+        from packaging.specifiers import SpecifierSet
+        from packaging.utils import canonicalize_version
+
+        name = canonical_name(name)
+        specifiers = sorted(
+            (s.operator, canonicalize_version(s.version, strip_trailing_zero=s.operator != "~="))
+            for s in SpecifierSet(specifier if name not in self.unpinned else "")
+        )
+        return (
+            name,
+            tuple(sorted({canonical_name(e) for e in extras})),
+            tuple(specifiers),
+            self.truth(marker),
+        )
+
+    def from_text(self, text: str, extra: str | None = None) -> tuple[object, ...]:
+        from packaging.requirements import Requirement
+
+        requirement = Requirement(text)
+        marker = str(requirement.marker) if requirement.marker else None
+        if extra is not None:
+            condition = f'extra == "{extra}"'
+            marker = f"({marker}) and {condition}" if marker else condition
+        return self.key(requirement.name, requirement.extras, str(requirement.specifier), marker)
+
+    def from_lock(self, table: Any) -> tuple[object, ...]:
+        if not isinstance(table, dict) or not isinstance(table.get("name"), str):
+            raise ValueError(table)
+        marker = table.get("marker")
+        return self.key(
+            table["name"],
+            [str(e) for e in table.get("extras", ())],
+            str(table.get("specifier", "")),
+            str(marker) if marker else None,
+        )
+
+
+def _sorted_keys(keys: Iterable[tuple[object, ...]]) -> list[str]:
+    """The distinct keys, in order (uv drops a requirement written twice)."""
+    return sorted({repr(k) for k in keys})
+
+
+def _unpinned(pyproject: dict[str, Any]) -> set[str]:
+    """Names that ``[tool.uv.sources]`` takes from somewhere other than an index."""
+    sources = _uv_table(pyproject).get("sources")
+    found = set()
+    for name, value in (sources if isinstance(sources, dict) else {}).items():
+        for source in value if isinstance(value, list) else [value]:
+            if isinstance(source, dict) and set(source) & _NOT_INDEX:
+                found.add(canonical_name(str(name)))
+    return found
+
+
+def _expand_groups(declared: dict[str, Any]) -> dict[str, list[str]]:
+    """PEP 735 groups with ``include-group`` expanded (a cycle stops the expansion)."""
+    by_name = {canonical_name(str(k)): v for k, v in declared.items()}
+
+    def expand(name: str, seen: tuple[str, ...]) -> list[str]:
+        found: list[str] = []
+        for item in by_name.get(name) or ():
+            if isinstance(item, str):
+                found.append(item)
+            elif isinstance(item, dict) and isinstance(item.get("include-group"), str):
+                included = canonical_name(item["include-group"])
+                if included not in seen:
+                    found.extend(expand(included, (*seen, included)))
+        return found
+
+    return {name: expand(name, (name,)) for name in by_name}
+
+
+def stale_reason(lock: UvLock, pyproject: dict[str, Any]) -> str | None:
+    """Why the lock's root no longer matches pyproject.toml, or None when it does (or when
+    pyproject.toml's requirements are dynamic, which only a build would tell)."""
+    from packaging.requirements import InvalidRequirement
+
+    project = pyproject.get("project")
+    if not isinstance(project, dict) or "dependencies" in (project.get("dynamic") or ()):
+        return None
+    root = lock.root()
+    metadata = root.metadata
+    optional = project.get("optional-dependencies") or {}
+    declared_groups = pyproject.get("dependency-groups") or {}
+    if not isinstance(optional, dict) or not isinstance(declared_groups, dict):
+        return None  # malformed: uv would not lock it either; the walk reports what it can
+    extras = {canonical_name(str(e)) for e in optional}
+    locked_extras = {canonical_name(str(e)) for e in metadata.get("provides-extras", ())}
+    if extras != locked_extras:
+        return "extras differ"
+    compare = _Comparer(extras, _unpinned(pyproject))
+    try:
+        wanted = [compare.from_text(str(r)) for r in project.get("dependencies") or ()]
+        for extra, requirements in optional.items():
+            name = canonical_name(str(extra))
+            wanted.extend(compare.from_text(str(r), name) for r in requirements or ())
+        locked = [compare.from_lock(t) for t in metadata.get("requires-dist") or ()]
+        if _sorted_keys(wanted) != _sorted_keys(locked):
+            return "dependencies differ"
+        groups = _expand_groups(declared_groups)
+        legacy = _uv_table(pyproject).get("dev-dependencies")
+        if isinstance(legacy, list) and legacy:
+            groups["dev"] = [*groups.get("dev", []), *(str(r) for r in legacy)]
+        wanted_groups = {
+            g: _sorted_keys(compare.from_text(r) for r in rs) for g, rs in groups.items() if rs
+        }
+        requires_dev = metadata.get("requires-dev") or {}
+        locked_groups = {
+            canonical_name(str(g)): _sorted_keys(compare.from_lock(t) for t in ts)
+            for g, ts in requires_dev.items()
+            if ts
+        }
+    except (InvalidRequirement, ValueError, TypeError, AttributeError):
+        return "requirements cannot be compared"
+    if wanted_groups != locked_groups:
+        return "dependency groups differ"
+    return None
