@@ -450,6 +450,67 @@ def test_full_disk_leaves_no_partial_entry(shape: str, index: IndexServer, tmp_p
 
 
 # ---------------------------------------------------------------------------------------------
+# damaged entries
+
+
+def _damage_entry_json(entry: Path) -> str:
+    (entry / ".monotrail-data" / "entry.json").unlink()
+    return "it has no .monotrail-data/entry.json"
+
+
+def _damage_record(entry: Path) -> str:
+    (entry / "alpha-1.0.dist-info" / "RECORD").unlink()
+    return "its .dist-info/RECORD is missing"
+
+
+@pytest.mark.parametrize("damage", [_damage_entry_json, _damage_record])
+def test_install_heals_a_damaged_entry_of_the_writable_store(
+    index: IndexServer, tmp_path: Path, damage: Callable[[Path], str]
+) -> None:
+    exe = monotrail_exe()
+    home = tmp_path / "home"
+    env = env_for(home, index)
+    wheels = ["alpha-1.0-py3-none-any.whl", "beta-2.0-py3-none-any.whl"]
+    project = write_pylock_project(tmp_path / "project", index.root, index.files_url, wheels)
+    assert run([exe, "install"], project, env).returncode == 0
+    entry = home / "store" / "alpha" / "1.0" / "py3-none-any"
+    problem = damage(entry)
+    (project / "pylock.toml").write_text((project / "pylock.toml").read_text() + "\n")  # slow path
+    proc = run([exe, "install"], project, env)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    repaired = [line for line in proc.stderr.splitlines() if "damaged store entry" in line]
+    assert repaired == [
+        f"repairing damaged store entry alpha 1.0 (py3-none-any): {problem}; unpacking it again"
+    ], proc.stderr
+    assert problems(home) == []
+    proc = run([exe, "store", "verify"], project, env)
+    assert proc.returncode == 0 and proc.stdout.strip() == "checked 2 entries: all sound"
+    proc = run([exe, "run", "python", "-c", "import alpha, beta; print(beta.VALUE)"], project, env)
+    assert proc.stdout.strip() == "beta-2", proc.stderr
+
+
+def test_a_damaged_entry_of_a_read_only_store_stops_with_the_repair_command(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    exe = monotrail_exe()
+    shared = tmp_path / "shared"
+    wheels = ["alpha-1.0-py3-none-any.whl"]
+    first = write_pylock_project(tmp_path / "first", index.root, index.files_url, wheels)
+    shared_env = env_for(shared, index)
+    assert run([exe, "install"], first, shared_env).returncode == 0
+    entry = shared / "store" / "alpha" / "1.0" / "py3-none-any"
+    _damage_entry_json(entry)
+    layered_env = {**shared_env, "MONOTRAIL_HOME": str(tmp_path / "own")}
+    layered_env["MONOTRAIL_STORES"] = str(shared)
+    second = write_pylock_project(tmp_path / "second", index.root, index.files_url, wheels)
+    with read_only(shared):
+        proc = run([exe, "install"], second, layered_env)
+        assert_one_line_error(proc, str(entry), "monotrail store verify --repair")
+    assert not (entry / ".monotrail-data" / "entry.json").exists()  # never touched
+
+
+# ---------------------------------------------------------------------------------------------
 # layered stores
 
 
