@@ -11,9 +11,11 @@ import os
 import random
 import re
 import resource
+import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from conftest import assert_one_line_error, monotrail_exe, run
+from monotrail.store import unpack
 from support.index_server import IndexServer, pip_env
 from support.many_wheels import COUNT, build_many_wheels, many_wheel_files, write_pylock_project
 from support.pbs_mirror import (
@@ -447,6 +450,171 @@ def test_full_disk_leaves_no_partial_entry(shape: str, index: IndexServer, tmp_p
         entry = home / "store" / "bulky" / "1.0" / "py3-none-any"
         assert all((entry / name).is_file() for name in files)
         assert problems(home) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers die with their parent
+
+#: When `monotrail install` alone is killed: so long after a helper whose command line has the
+#: text appears (the unpacking helper, a bytecode worker).
+HELPER_KILLS = (
+    ("entry_files", 0.0),
+    ("entry_files", 0.2),
+    ("py_compile", 0.0),
+    ("py_compile", 0.5),
+)
+
+
+def processes_mentioning(text: str) -> dict[int, str]:
+    """Live processes whose command line contains ``text`` (zombies have none)."""
+    found = {}
+    for pid in os.listdir("/proc"):
+        try:
+            cmdline = Path("/proc", pid, "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError):
+            continue
+        if text in cmdline:
+            found[int(pid)] = cmdline
+    return found
+
+
+def wait_until_none(text: str, bound: float = 1.0) -> dict[int, str]:
+    """The processes mentioning ``text`` still there after up to ``bound`` seconds."""
+    deadline = time.monotonic() + bound
+    while (left := processes_mentioning(text)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return left
+
+
+def slow_wheel(out: Path) -> Path:
+    """A wheel large enough for the unpacking helper, with modules slow enough to compile that
+    its helpers would outlive a killed install by seconds (as numpy's do)."""
+    body = "".join(f"def f{j}(x):\n    return [x + {j} for _ in range(3)]\n" for j in range(120))
+    files = {f"slowpkg/m{i:04d}.py": body for i in range(unpack.HELPER_MIN_FILES + 100)}
+    return build_wheel(out, "slowpkg", "1.0", {"slowpkg/__init__.py": "", **files})
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
+def test_helpers_die_with_a_sigkilled_install(tmp_path: Path, fixture_wheels: Path) -> None:
+    root = tmp_path / "index"
+    shutil.copytree(fixture_wheels, root)
+    big = slow_wheel(root).name
+    exe = monotrail_exe()
+    with IndexServer(root) as index:
+        wheels = [big, "alpha-1.0-py3-none-any.whl", "beta-2.0-py3-none-any.whl"]
+        project = write_pylock_project(tmp_path / "project", root, index.files_url, wheels)
+        killed_with_helpers = 0
+        for number, (helper, delay) in enumerate(HELPER_KILLS):
+            home = tmp_path / f"home{number}"
+            env = env_for(home, index)
+            proc = subprocess.Popen(
+                [exe, "install"], cwd=project, env=env, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            deadline = time.monotonic() + 120
+            while proc.poll() is None and not any(
+                helper in cmdline for cmdline in processes_mentioning(str(home)).values()
+            ):
+                assert time.monotonic() < deadline, f"no {helper} helper ever started"
+                time.sleep(0.01)
+            time.sleep(delay)
+            helpers = processes_mentioning(str(home))
+            proc.kill()
+            proc.wait(timeout=30)
+            killed_with_helpers += bool(helpers)
+            left = wait_until_none(str(home))
+            assert not left, f"trial {number} ({helper}, {delay}s): still running {left}"
+            again = run([exe, "install"], project, env)
+            assert again.returncode == 0 and "Traceback" not in again.stderr, again.stderr
+            assert problems(home) == []
+        assert killed_with_helpers >= len(HELPER_KILLS) // 2
+
+
+def test_a_helper_and_its_children_die_with_the_process_that_started_it(tmp_path: Path) -> None:
+    marker = tmp_path / "helper-marker"
+    listing = tmp_path / "listing.txt"
+    listing.write_text("x")
+    # A parent that starts a helper (a shell with a child shell), then waits forever.
+    inner = f"sleep 60; : {marker}"
+    command = ["sh", "-c", f"sh -c {shlex.quote(inner)} & sleep 61; : {marker}"]
+    code = (
+        "import sys, time; from monotrail._lifeline import Helper\n"
+        f"Helper({command!r}, [{str(listing)!r}])\n"
+        "print('started', flush=True); time.sleep(60)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True
+    )  # fmt: skip
+    assert parent.stdout is not None and parent.stdout.readline().strip() == "started"
+    deadline = time.monotonic() + 10
+    while len(processes_mentioning(str(marker))) < 3:  # the supervisor and two shells
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    parent.kill()
+    parent.wait(timeout=30)
+    assert not wait_until_none(str(marker))
+    assert not listing.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# damaged entries
+
+
+def _damage_entry_json(entry: Path) -> str:
+    (entry / ".monotrail-data" / "entry.json").unlink()
+    return "it has no .monotrail-data/entry.json"
+
+
+def _damage_record(entry: Path) -> str:
+    (entry / "alpha-1.0.dist-info" / "RECORD").unlink()
+    return "its .dist-info/RECORD is missing"
+
+
+@pytest.mark.parametrize("damage", [_damage_entry_json, _damage_record])
+def test_install_heals_a_damaged_entry_of_the_writable_store(
+    index: IndexServer, tmp_path: Path, damage: Callable[[Path], str]
+) -> None:
+    exe = monotrail_exe()
+    home = tmp_path / "home"
+    env = env_for(home, index)
+    wheels = ["alpha-1.0-py3-none-any.whl", "beta-2.0-py3-none-any.whl"]
+    project = write_pylock_project(tmp_path / "project", index.root, index.files_url, wheels)
+    assert run([exe, "install"], project, env).returncode == 0
+    entry = home / "store" / "alpha" / "1.0" / "py3-none-any"
+    problem = damage(entry)
+    (project / "pylock.toml").write_text((project / "pylock.toml").read_text() + "\n")  # slow path
+    proc = run([exe, "install"], project, env)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    repaired = [line for line in proc.stderr.splitlines() if "damaged store entry" in line]
+    assert repaired == [
+        f"repairing damaged store entry alpha 1.0 (py3-none-any): {problem}; unpacking it again"
+    ], proc.stderr
+    assert problems(home) == []
+    proc = run([exe, "store", "verify"], project, env)
+    assert proc.returncode == 0 and proc.stdout.strip() == "checked 2 entries: all sound"
+    proc = run([exe, "run", "python", "-c", "import alpha, beta; print(beta.VALUE)"], project, env)
+    assert proc.stdout.strip() == "beta-2", proc.stderr
+
+
+def test_a_damaged_entry_of_a_read_only_store_stops_with_the_repair_command(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    exe = monotrail_exe()
+    shared = tmp_path / "shared"
+    wheels = ["alpha-1.0-py3-none-any.whl"]
+    first = write_pylock_project(tmp_path / "first", index.root, index.files_url, wheels)
+    shared_env = env_for(shared, index)
+    assert run([exe, "install"], first, shared_env).returncode == 0
+    entry = shared / "store" / "alpha" / "1.0" / "py3-none-any"
+    _damage_entry_json(entry)
+    layered_env = {**shared_env, "MONOTRAIL_HOME": str(tmp_path / "own")}
+    layered_env["MONOTRAIL_STORES"] = str(shared)
+    second = write_pylock_project(tmp_path / "second", index.root, index.files_url, wheels)
+    with read_only(shared):
+        proc = run([exe, "install"], second, layered_env)
+        assert_one_line_error(proc, str(entry), "monotrail store verify --repair")
+    assert not (entry / ".monotrail-data" / "entry.json").exists()  # never touched
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -60,13 +62,9 @@ def build_tree(
     logger.info("building a wheel from %s", label)
     print(f"Building a wheel from {label}...", file=sys.stderr)
     out_dir.mkdir(parents=True, exist_ok=True)
-    from pyproject_hooks import quiet_subprocess_runner
-
     try:
         with build.env.DefaultIsolatedEnv() as env:
-            builder = build.ProjectBuilder.from_isolated_env(
-                env, source, runner=quiet_subprocess_runner
-            )
+            builder = build.ProjectBuilder.from_isolated_env(env, source, runner=_quiet_runner)
             env.install(builder.build_system_requires)
             env.install(builder.get_requires_for_build(distribution))
             wheel = builder.build(distribution, out_dir)
@@ -77,6 +75,22 @@ def build_tree(
     except Exception as err:  # build's env set-up raises subprocess and OS errors
         raise MonotrailError(f"{label}: building a wheel failed: {_tail(err)}") from None
     return Path(wheel)
+
+
+def _quiet_runner(
+    cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None
+) -> None:
+    """pyproject_hooks' ``quiet_subprocess_runner``, with the backend on a lifeline (it dies
+    with monotrail, compilers included; see _lifeline)."""
+    import subprocess
+
+    from monotrail._lifeline import Helper
+
+    env = {**os.environ, **(extra_environ or {})}
+    proc = Helper(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output, _ = proc.communicate()
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, cmd, output=output)
 
 
 def _tail(err: BaseException) -> str:

@@ -48,6 +48,8 @@ def compile_entries(entries: Iterable[Path], interpreter: Interpreter, workers: 
     import subprocess  # not before: a new environment of compiled entries starts no process
     import tempfile
 
+    from monotrail._lifeline import Helper
+
     files: list[str] = []
     for entry in todo:
         for dirpath, dirnames, filenames in os.walk(entry):
@@ -65,9 +67,8 @@ def compile_entries(entries: Iterable[Path], interpreter: Interpreter, workers: 
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write("\n".join(chunk))
         cmd = [interpreter.executable, "-I", "-S", "-c", _WORKER, listing]
-        procs.append(
-            (subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE), listing)
-        )
+        worker = Helper(cmd, [listing], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        procs.append((worker, listing))
     failures = []
     for proc, listing in procs:
         _, err = proc.communicate()

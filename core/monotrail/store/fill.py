@@ -20,7 +20,8 @@ from monotrail.lockfile.model import Artifact, LockedPackage
 from monotrail.log import logger
 from monotrail.names import parse_wheel_name
 from monotrail.python.interpreter import Interpreter
-from monotrail.store import bytecode, layout, locks
+from monotrail.store import bytecode, heal, layout, locks
+from monotrail.store.layout import info_file
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -89,11 +90,6 @@ def choose(package: LockedPackage, interpreter: Interpreter) -> Artifact:
     )
 
 
-def info_file(entry: Path) -> Path:
-    """The entry's ``entry.json``: what it holds beyond its files."""
-    return entry / paths.ENTRY_DATA_DIR / paths.ENTRY_INFO
-
-
 def read_entry(path: Path) -> Entry:
     data = json.loads(info_file(path).read_text())
     # A shared store may have been filled by another monotrail version: unknown keys are skipped.
@@ -147,7 +143,7 @@ def _is_scripts_dir(child: os.DirEntry[str]) -> bool:
 def unpack_into_store(wheel: Path, name: str, version: str) -> tuple[Path, bool]:
     """The store entry for ``wheel``, unpacked if missing; True when this call made it."""
     tag = wheel_tag(wheel.name)
-    existing = layout.find_entry(name, version, tag)
+    existing = heal.sound_entry(name, version, tag)
     if existing is not None:
         return existing, False
     target = layout.entry_path(name, version, tag)
@@ -224,7 +220,7 @@ def _fill(
             built = sdist_build.cached_build(artifact.sha256, interpreter)
             wheel = built.name if built else None
         if wheel is not None:
-            path = layout.find_entry(package.name, package.version, wheel_tag(wheel))
+            path = heal.sound_entry(package.name, package.version, wheel_tag(wheel))
             if path is not None:
                 entries[package.name] = read_entry(path)
                 reused.append(str(package))

@@ -87,6 +87,20 @@ def write_error(err: OSError) -> MonotrailError:
     )
 
 
+def info_file(entry: Path) -> Path:
+    """The entry's ``entry.json``: what it holds beyond its files."""
+    return entry / paths.ENTRY_DATA_DIR / paths.ENTRY_INFO
+
+
+@contextmanager
+def entry_lock(target: Path) -> Iterator[None]:
+    """The file lock of the entry at ``target``: held to make it, and to move it aside."""
+    from filelock import FileLock
+
+    with FileLock(str(target.parent / f".{target.name}.lock")):
+        yield
+
+
 def create_entry(target: Path, fill: Callable[[Path], None]) -> bool:
     """Make ``target`` by calling ``fill(tmp_dir)`` and renaming; False if it already existed.
 
@@ -95,11 +109,9 @@ def create_entry(target: Path, fill: Callable[[Path], None]) -> bool:
     """
     if target.is_dir():
         return False
-    from filelock import FileLock
-
     with write_errors():
         target.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(target.parent / f".{target.name}.lock")):
+        with entry_lock(target):
             if target.is_dir():
                 return False
             # The pid in the name lets gc tell a killed process's leftovers from work in progress.

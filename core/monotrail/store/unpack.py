@@ -14,6 +14,7 @@ of thousands of files, a helper process writes every other plain file (entry_fil
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import sys
@@ -252,6 +253,8 @@ class _Helper:
         import subprocess
         import tempfile
 
+        from monotrail._lifeline import Helper
+
         self.members = frozenset(members)
         fd, self._listing = tempfile.mkstemp(suffix=".txt", dir=paths.tmp_dir())
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -259,8 +262,8 @@ class _Helper:
         logger.debug("%s: a helper process writes %d of its files", wheel.name, len(members))
         script = entry_files.__file__
         command = [sys.executable, "-I", "-S", script, str(wheel), str(root), self._listing]
-        self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        self._proc: subprocess.Popen[bytes] | None = Helper(
+            command, [self._listing], stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
 
     def wait(self) -> dict[str, tuple[str, int]]:
@@ -269,7 +272,7 @@ class _Helper:
         out, err = self._proc.communicate()
         code = self._proc.returncode
         self._proc = None
-        os.unlink(self._listing)
+        self._remove_listing()
         if code != 0:
             last = err.decode(errors="replace").strip().rpartition("\n")[2]
             errno_text, message, filename = (last.split("\t") + ["", "", ""])[:3]
@@ -290,6 +293,11 @@ class _Helper:
             self._proc.kill()
             self._proc.wait()
             self._proc = None
+            self._remove_listing()
+
+    def _remove_listing(self) -> None:
+        """Its file list; already gone when the helper was stopped (its supervisor removes it)."""
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(self._listing)
 
 
