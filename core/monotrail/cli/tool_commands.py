@@ -76,8 +76,9 @@ def from_git(argv: list[str]) -> int:
         git.ensure_checkout(parsed.url, parsed.rev)
         project = git_checkout.find_project(parsed.url, parsed.rev, checkout)
         executable = choice.for_project(requested, project.root_dir)
-        target = git_checkout.target(parsed.url, parsed.rev, executable, args.extras, args.groups)
-        record = prepare(target, interpreter.query(executable)).record
+        python = interpreter.query(executable)
+        target = git_checkout.target(parsed.url, parsed.rev, python, args.extras, args.groups)
+        record = prepare(target, python).record
     else:
         log.debug(f"fast path, env record {record['path']}")
     _exec(record, args, f"{parsed.url} at {parsed.rev}")
@@ -103,10 +104,12 @@ def run_script(inline: tuple[str, str], args: RunArgs) -> int:
     record = load_valid_record(script.env_key(block, executable))
     if record is None:
         from monotrail.env.prepare import prepare
+        from monotrail.lockfile import script_metadata
 
         log.configure(args.verbose)
-        target = script.interpreter_for(path, block, executable, requested)
-        record = prepare(script.target(path, block, executable), target).record
+        metadata = script_metadata.parse(block, path)
+        target = script.interpreter_for(path, metadata.requires_python, executable, requested)
+        record = prepare(script.target(path, block, metadata, executable), target).record
     else:
         log.debug(f"fast path, env record {record['path']} (PEP 723 script {path})")
     _exec(record, args, path)

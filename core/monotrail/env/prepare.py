@@ -11,7 +11,6 @@ env record references yet. A disk that fills up on the way is one ``error:`` lin
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -20,6 +19,7 @@ from monotrail.env.writer import ProjectSource
 from monotrail.lockfile.model import LockedPackage
 from monotrail.python.interpreter import Interpreter
 from monotrail.store import fill, layout, locks
+from monotrail.store.inventory import sha256_file
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -80,8 +80,7 @@ def _digests(files: tuple[str, ...]) -> dict[str, str]:
     found = {}
     for path in files:
         try:
-            with open(path, "rb") as handle:
-                found[path] = hashlib.sha256(handle.read()).hexdigest()
+            found[path] = sha256_file(path)
         except OSError:
             found[path] = ""
     return found

@@ -145,12 +145,10 @@ def _swap_in(new: Path, target: Path) -> None:
         except OSError as err:
             if err.errno not in (errno.ENOTEMPTY, errno.EEXIST):
                 raise
-        old = paths.tmp_dir() / f"old.{target.name}.{os.getpid()}"
         try:
-            os.rename(target, old)
+            _fs.discard(target)
         except FileNotFoundError:
-            continue  # another writer moved it first
-        shutil.rmtree(old, ignore_errors=True)
+            pass  # another writer moved it first
 
 
 def write_record(

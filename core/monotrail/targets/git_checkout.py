@@ -16,6 +16,7 @@ from monotrail.fetch.git import ensure_checkout
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds on the fast path
     from monotrail.env.prepare import Target
+    from monotrail.python.interpreter import Interpreter
     from monotrail.targets.project import Project
 
 
@@ -37,14 +38,15 @@ def find_project(url: str, rev: str, checkout: str) -> Project:
         ) from None
 
 
-def target(url: str, rev: str, key_executable: str, extras: list[str], groups: list[str]) -> Target:
-    """The checkout of ``url`` at ``rev`` (fetched once) as a target: its declared
-    dependencies, and its own packages importable from the checkout.
+def target(
+    url: str, rev: str, interpreter: Interpreter, extras: list[str], groups: list[str]
+) -> Target:
+    """The checkout of ``url`` at ``rev`` (fetched once) as a target: the project's target
+    (targets/project_env.py) under its own key, with its own packages importable from the
+    checkout."""
+    from dataclasses import replace
 
-    ``key_executable`` is the interpreter the caller asked for (the record's key names it).
-    """
-    from monotrail.env.prepare import Target
-    from monotrail.targets import project_env, project_source
+    from monotrail.targets import project_env
     from monotrail.targets.project import POETRY
 
     checkout = ensure_checkout(url, rev)
@@ -55,23 +57,14 @@ def target(url: str, rev: str, key_executable: str, extras: list[str], groups: l
         # Lock first: the key covers poetry.lock, so that the next run finds this record.
         poetry_resolver.ensure_lock(project.root)
         project = find_project(url, rev, checkout)
-    key = env_key(project, key_executable, extras, groups)
-    source = project_source.read(project)
-    if not source.head and not source.flat:
+    base = project_env.target(project, interpreter, extras, groups)
+    if not base.source.head and not base.source.flat:
         # Like an editable install: the repository's own packages import from the checkout.
         src = os.path.join(checkout, "src")
         flat_src = os.path.isfile(os.path.join(src, "__init__.py"))
-        source.head.append(src if os.path.isdir(src) and not flat_src else checkout)
-    return Target(
-        key=key,
-        packages=lambda target: project_env.packages(project, target, extras, groups, key),
-        owner={
-            "project": checkout,
-            "project_kind": project.kind,
-            "tool": f"from-git {url} {rev}",
-            "extras": sorted(set(extras)),
-            "groups": sorted(set(groups)),
-        },
-        source=source,
-        input_files=project.input_files,
+        base.source.head.append(src if os.path.isdir(src) and not flat_src else checkout)
+    return replace(
+        base,
+        key=env_key(project, interpreter.executable, extras, groups),
+        owner={**base.owner, "project": checkout, "tool": f"from-git {url} {rev}"},
     )

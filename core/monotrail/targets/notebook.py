@@ -133,7 +133,7 @@ def from_git(url: str, rev: str) -> None:
 
         log.configure()
         target = interpreter.query(sys.executable)
-        checkout = git_checkout.target(url, rev, target.executable, [], [])
+        checkout = git_checkout.target(url, rev, target, [], [])
         prepared = prepare(checkout, target)
         activate.activate(prepared.record, f"git {url} {rev}")
         locks.hold_env(checkout.key)

@@ -10,7 +10,6 @@ the project gets its environment without Poetry or a parse of the lock.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from pathlib import Path
@@ -22,6 +21,7 @@ from monotrail.lockfile.model import LockedPackage
 from monotrail.log import logger
 from monotrail.python.interpreter import Interpreter
 from monotrail.resolve import resolution_cache
+from monotrail.store.inventory import sha256_file
 from monotrail.targets import project_source
 from monotrail.targets.project import POETRY, PYLOCK, REQUIREMENTS, UV, Project
 
@@ -136,7 +136,7 @@ def requirement_file_includes(path: Path, seen: set[Path] | None = None) -> dict
             continue
         seen.add(included)
         try:
-            found[str(included)] = hashlib.sha256(included.read_bytes()).hexdigest()
+            found[str(included)] = sha256_file(included)
         except OSError:
             raise MonotrailError(f"{path}: included file {match.group(1)} does not exist") from None
         found.update(requirement_file_includes(included, seen))

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # typing costs milliseconds on the fast path
     from monotrail.env.prepare import Target
     from monotrail.env.record import Owner
     from monotrail.lockfile.model import LockedPackage
+    from monotrail.lockfile.script_metadata import ScriptMetadata
     from monotrail.python.interpreter import Interpreter
 
 #: Python options that take the next word as their value.
@@ -75,8 +76,9 @@ def env_key(block: str, executable: str) -> str:
     return launch.env_key(None, executable, [], [], [f"pep723={digest}"])
 
 
-def target(script: str, block: str, executable: str) -> Target:
-    """The script as a target: its block's dependencies, resolved once (resolution cache).
+def target(script: str, block: str, metadata: ScriptMetadata, executable: str) -> Target:
+    """The script as a target: its block's dependencies (``metadata``, the parsed ``block``),
+    resolved once (resolution cache).
 
     ``executable`` is the default (or ``-p``) interpreter, which names the env record;
     the interpreter that runs the script is ``interpreter_for`` it.
@@ -84,7 +86,6 @@ def target(script: str, block: str, executable: str) -> Target:
     from monotrail.env.prepare import Target
     from monotrail.resolve import resolution_cache
 
-    metadata = script_metadata.parse(block, script)
     key = env_key(block, executable)
 
     def packages(interpreter: Interpreter) -> list[LockedPackage]:
@@ -101,12 +102,6 @@ def target(script: str, block: str, executable: str) -> Target:
     return Target(key, packages, owner)
 
 
-def interpreter_for(script: str, block: str, executable: str, requested: str | None) -> Interpreter:
-    """The interpreter the script runs with: see ``_interpreter_for``."""
-    metadata = script_metadata.parse(block, script)
-    return _interpreter_for(script, metadata.requires_python, executable, requested)
-
-
 def _resolve(script: str, dependencies: list[str], target: Interpreter) -> list[LockedPackage]:
     from pathlib import Path
 
@@ -120,7 +115,7 @@ def _resolve(script: str, dependencies: list[str], target: Interpreter) -> list[
     return pip_resolver.packages_from_report(report)
 
 
-def _interpreter_for(
+def interpreter_for(
     script: str, requires_python: str | None, executable: str, requested: str | None
 ) -> Interpreter:
     """The default (or ``-p``) interpreter if it fits ``requires-python``; else the newest one
