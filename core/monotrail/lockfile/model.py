@@ -29,6 +29,19 @@ class Artifact:
         return self.filename.endswith(".whl")
 
 
+@dataclass(frozen=True)
+class GitSource:
+    """A package built from a git repository at one locked commit."""
+
+    #: The repository, as the lock gives it, without ``git+`` and without credentials.
+    url: str
+    #: The full commit id the lock pinned (pip's ``vcs_info``, poetry.lock's
+    #: ``resolved_reference``, uv.lock's ``#<commit>``).
+    commit: str
+    #: The folder inside the repository that holds the package, if not its root.
+    subdirectory: str | None = None
+
+
 @dataclass
 class LockedPackage:
     """One pinned distribution the target needs, with the files it may be installed from."""
@@ -40,6 +53,10 @@ class LockedPackage:
     indexes: list[str] = field(default_factory=list)
     #: A local source tree (pip's ``dir_info``) to build instead of downloading.
     source_dir: str | None = None
+    #: True when ``source_dir`` is imported in place (an editable install), not built.
+    editable: bool = False
+    #: The git commit to build instead of downloading.
+    git: GitSource | None = None
 
     def __str__(self) -> str:
         return f"{self.name} {self.version}"
@@ -54,6 +71,8 @@ def to_json(packages: list[LockedPackage]) -> list[dict[str, Any]]:
             "artifacts": [[a.filename, a.url, a.hashes] for a in p.artifacts],
             "indexes": p.indexes,
             "source_dir": p.source_dir,
+            "editable": p.editable,
+            "git": None if p.git is None else [p.git.url, p.git.commit, p.git.subdirectory],
         }
         for p in packages
     ]
@@ -68,6 +87,8 @@ def from_json(data: list[dict[str, Any]]) -> list[LockedPackage]:
             [Artifact(str(a[0]), a[1], dict(a[2])) for a in p["artifacts"]],
             [str(i) for i in p["indexes"]],
             p["source_dir"],
+            bool(p.get("editable", False)),
+            None if p.get("git") is None else GitSource(*p["git"]),
         )
         for p in data
     ]
