@@ -107,7 +107,8 @@ def test_exported_layer_runs_read_only_from_another_checkout_without_network(
     assert entries_in(fresh) == [], "the layer's entries were unpacked again"
     assert not list(fresh.glob("artifacts/*/*")), "something was downloaded"
 
-    # A layer that lacks an entry: that one goes to the writable store (the index is back).
+    # A layer that lacks an entry: that one goes to the writable store (the index is back);
+    # a layer is never written, even where the account could write it.
     index.root.rmdir()
     saved.rename(index.root)
     partial = tmp_path / "partial"
@@ -118,9 +119,11 @@ def test_exported_layer_runs_read_only_from_another_checkout_without_network(
         "MONOTRAIL_HOME": str(tmp_path / "home-3"),
         "MONOTRAIL_STORES": str(partial),
     }
+    untouched = snapshot(partial)
     proc = run([monotrail_exe(), "run", "python", "-c", CHECK], other, env)
     assert proc.returncode == 0, proc.stderr
     assert [e.split("/")[0] for e in entries_in(tmp_path / "home-3")] == ["withextra"]
+    assert snapshot(partial) == untouched, "a writable layer was written to (or locked)"
 
     # A damaged layer: one line naming the entry in the layer.
     info = next((layer / "store" / "alpha").glob("*/*/.monotrail-data/entry.json"))
