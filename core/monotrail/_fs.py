@@ -1,4 +1,4 @@
-"""The two file-system idioms every room uses: publish a file whole, make a tree vanish whole.
+"""The file-system idioms every room uses: publish a file or folder whole, make a tree vanish whole.
 
 - ``atomic_write``: the content goes to a temporary sibling (same folder, so the same file
   system), which is then renamed over the target (``atomic_publish`` when the sibling is a
@@ -7,6 +7,7 @@
 - ``discard``: a folder or file is renamed into a fresh folder below the store's ``tmp/``
   (one atomic step: no reader sees it half-deleted), then deleted. What a killed process
   leaves there is collected by gc.
+- ``replace_folder``: a folder made aside is renamed over another, whose old copy is discarded.
 - ``as_created``: ``tempfile`` makes its folders and files private (0700, 0600) whatever the
   umask; what the store publishes from them gets the mode a plain ``mkdir``/``open`` would have
   given, so a store shared by a group (umask 002, setgid folders) stays readable and writable
@@ -17,6 +18,7 @@ Standard library only: the fast path writes its small caches through here.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import stat
@@ -84,6 +86,22 @@ def as_created(path: str | os.PathLike[str]) -> None:
     mode = os.stat(path).st_mode
     full = 0o777 if stat.S_ISDIR(mode) else 0o666 | (mode & 0o111)
     os.chmod(path, full & ~umask())
+
+
+def replace_folder(new: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """Put the folder ``new`` at ``target``, replacing what is there, also when other processes
+    write the same folder at the same time (the rename fails while ``target`` exists)."""
+    while True:
+        try:
+            os.replace(new, target)
+            return
+        except OSError as err:
+            if err.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+        try:
+            discard(target)
+        except FileNotFoundError:
+            pass  # another writer moved it first
 
 
 def discard(path: str | os.PathLike[str]) -> None:

@@ -233,6 +233,9 @@ def _leftovers(collector: _Collector, live: list[StoredEnv]) -> None:
                 collector.remove(item, "other", f"leftover {item.name} of environment {key}")
         finally:
             locks.release(fd)
+    for link in sorted((home / "by-content").glob("*")):
+        if not link.exists():  # its env record is gone (env.derive)
+            collector.remove(link, "other", f"content link {link.name}")
     for item in sorted((home / "tmp").glob("*")):
         mine = item.name.startswith("trash.")  # what a killed gc or repair was deleting
         if mine or _orphaned(item) or _age(item) > TMP_MAX_AGE:
