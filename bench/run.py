@@ -2,7 +2,7 @@
 
     python bench/run.py [workload ...] [--runs N]
 
-Workloads: plotly, data-science, django, warm, startup, scale (default: all). The first call
+Workloads: plotly, data-science, django, warm, startup, scale, ci (default: all). The first call
 creates bench/.work/venv with monotrail (this checkout), Poetry and uv from PyPI, and downloads
 every artifact once, so the network is out of the timed part. Results go to
 bench/results/latest.md, .json and .png (``--out NAME``: NAME.md, NAME.json, NAME.png).
@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -465,6 +466,84 @@ def workload_scale(runs: int) -> list[Comparison]:
     ]
 
 
+CI_PYPROJECT = """\
+[project]
+name = "ci-job"
+version = "0.1.0"
+requires-python = ">=3.10"
+dependencies = ["requests==2.32.3", "rich==13.9.4", "attrs==24.2.0"]
+
+[dependency-groups]
+dev = ["pytest==8.3.3"]
+"""
+CI_TEST = "import attrs, requests, rich\n\n\ndef test_imports():\n    assert requests.get\n"
+
+
+def workload_ci(runs: int) -> list[Comparison]:
+    """A CI job: a new checkout at a new path, a restored cache, then the project's tests.
+
+    monotrail restores an exported store layer (read-only, named in MONOTRAIL_STORES, with an
+    empty writable store) or the whole store; uv restores its cache and syncs a new .venv.
+    """
+    work = WORK / "ci"
+    project = work / "project"
+    if not (project / "uv.lock").exists():
+        (project / "tests").mkdir(parents=True, exist_ok=True)
+        (project / "pyproject.toml").write_text(CI_PYPROJECT)
+        (project / "tests" / "test_job.py").write_text(CI_TEST)
+        sh(BIN / "uv", "lock", "-q", "--python", base_python(), cwd=project)
+    store_home = work / "monotrail-home"
+    layer = work / "layer"
+    mt_env = {**os.environ, **monotrail_env(store_home)}
+    sh(BIN / "monotrail", "install", "-p", base_python(), cwd=project, env=mt_env)
+    if not layer.exists():
+        sh(
+            BIN / "monotrail",
+            "store",
+            "export",
+            "-p",
+            base_python(),
+            layer,
+            cwd=project,
+            env=mt_env,
+        )
+    uv_cache = work / "uv-cache"
+    uv_env = {"UV_CACHE_DIR": str(uv_cache), "UV_PYTHON_DOWNLOADS": "never"}
+    uv_run = [str(BIN / "uv"), "run", "-q", "--frozen", "--python", base_python(), "pytest", "-q"]
+    sh(*uv_run, cwd=project, env={**os.environ, **uv_env})
+    checkouts = work / "checkouts"
+    shutil.rmtree(checkouts, ignore_errors=True)
+    counter = iter(range(10**6))
+
+    def checkout(contender: Contender) -> Callable[[], None]:
+        def prepare() -> None:
+            fresh = checkouts / f"c{next(counter)}"
+            shutil.copytree(project, fresh, ignore=shutil.ignore_patterns(".venv"))
+            contender.cwd = str(fresh)
+            if contender.label.startswith("monotrail, layer"):
+                shutil.rmtree(work / "empty-home", ignore_errors=True)
+
+        return prepare
+
+    mt_run = [str(BIN / "monotrail"), "run", "-p", base_python(), "command", "pytest", "-q"]
+    contenders = [
+        Contender(
+            "monotrail, layer",
+            mt_run,
+            env={"MONOTRAIL_HOME": str(work / "empty-home"), "MONOTRAIL_STORES": str(layer)},
+        ),
+        Contender("monotrail, restored store", mt_run, env=monotrail_env(store_home)),
+        Contender("uv run, restored cache", uv_run, env=uv_env),
+    ]
+    for contender in contenders:
+        contender.prepare = checkout(contender)
+    return [
+        compare(
+            "CI job: new checkout, restored cache, pytest", contenders, "monotrail, layer", runs
+        )
+    ]
+
+
 WORKLOADS = {
     "plotly": workload_plotly,
     "data-science": lambda runs: [
@@ -478,6 +557,7 @@ WORKLOADS = {
     "warm": workload_warm,
     "startup": workload_startup,
     "scale": workload_scale,
+    "ci": workload_ci,
 }
 
 

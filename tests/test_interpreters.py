@@ -278,6 +278,30 @@ def test_run_provisions_a_missing_version_then_remove(
     )
 
 
+def test_an_exported_layer_carries_the_provisioned_interpreter(
+    tmp_path: Path, home: Path, bare_env: dict[str, str], mirror: MirrorServer
+) -> None:
+    exe = monotrail_exe()
+    project = make_project(tmp_path / "proj", {"requirements.txt": "alpha\n"})
+    code = "import os, sys, alpha; print(os.path.realpath(sys.executable), alpha.__file__)"
+    proc = run([exe, "run", "-p", "3.12", "python", "-c", "pass"], project, bare_env)
+    assert proc.returncode == 0, proc.stderr
+    layer = tmp_path / "layer"
+    proc = run([exe, "store", "export", "-p", "3.12", str(layer)], project, bare_env)
+    assert proc.returncode == 0, proc.stderr
+    [interpreter] = managed_installs(layer)
+    downloads = len(mirror.requests)
+    # Another machine with no Python 3.12: the layer's interpreter runs, nothing is downloaded.
+    other = {**bare_env, "MONOTRAIL_HOME": str(tmp_path / "other"), "MONOTRAIL_STORES": str(layer)}
+    proc = run([exe, "run", "-p", "3.12", "python", "-c", code], project, other)
+    assert proc.returncode == 0, proc.stderr
+    executable, alpha_file = proc.stdout.split()
+    assert executable == str(interpreter / "bin" / "python3.12")
+    assert alpha_file.startswith(str(layer / "store" / "alpha"))
+    assert len(mirror.requests) == downloads
+    assert managed_installs(tmp_path / "other") == []
+
+
 def test_corrupted_archive_is_refused(
     tmp_path: Path, home: Path, bare_env: dict[str, str], mirror: MirrorServer
 ) -> None:

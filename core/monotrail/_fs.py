@@ -1,4 +1,4 @@
-"""The two file-system idioms every room uses: publish a file whole, make a tree vanish whole.
+"""The file-system idioms every room uses: publish a file or folder whole, make a tree vanish whole.
 
 - ``atomic_write``: the content goes to a temporary sibling (same folder, so the same file
   system), which is then renamed over the target (``atomic_publish`` when the sibling is a
@@ -7,14 +7,21 @@
 - ``discard``: a folder or file is renamed into a fresh folder below the store's ``tmp/``
   (one atomic step: no reader sees it half-deleted), then deleted. What a killed process
   leaves there is collected by gc.
+- ``replace_folder``: a folder made aside is renamed over another, whose old copy is discarded.
+- ``as_created``: ``tempfile`` makes its folders and files private (0700, 0600) whatever the
+  umask; what the store publishes from them gets the mode a plain ``mkdir``/``open`` would have
+  given, so a store shared by a group (umask 002, setgid folders) stays readable and writable
+  for the whole group.
 
 Standard library only: the fast path writes its small caches through here.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import stat
 
 from monotrail import paths
 
@@ -55,6 +62,46 @@ def atomic_publish(
         except OSError:
             pass
         raise
+
+
+def umask() -> int:
+    """This process's umask, read without changing it (``os.umask`` would race with threads)."""
+    global _umask
+    if _umask is None:
+        try:
+            with open("/proc/self/status") as status:
+                line = next(x for x in status if x.startswith("Umask:"))
+            _umask = int(line.split()[1], 8)
+        except (OSError, StopIteration, ValueError):
+            _umask = os.umask(0o022)
+            os.umask(_umask)
+    return _umask
+
+
+_umask: int | None = None
+
+
+def as_created(path: str | os.PathLike[str]) -> None:
+    """Give ``path`` (made by ``tempfile``) the mode ``mkdir`` or ``open`` would have given it."""
+    mode = os.stat(path).st_mode
+    full = 0o777 if stat.S_ISDIR(mode) else 0o666 | (mode & 0o111)
+    os.chmod(path, full & ~umask())
+
+
+def replace_folder(new: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """Put the folder ``new`` at ``target``, replacing what is there, also when other processes
+    write the same folder at the same time (the rename fails while ``target`` exists)."""
+    while True:
+        try:
+            os.replace(new, target)
+            return
+        except OSError as err:
+            if err.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+        try:
+            discard(target)
+        except FileNotFoundError:
+            pass  # another writer moved it first
 
 
 def discard(path: str | os.PathLike[str]) -> None:

@@ -181,11 +181,13 @@ def env_record(
     project: Project, python: str, extras: Sequence[str] = (), groups: Sequence[str] = ()
 ) -> EnvRecord:
     """The env record ``run`` uses: the one on disk while it is valid (found with the standard
-    library only), else made by ``prepare_project``, with one line on stderr when that added
-    packages to the store."""
+    library only), or one derived from the same project in another folder (``env.derive``),
+    else made by ``prepare_project``, with one line on stderr when that added packages."""
+    from monotrail.env.derive import derive
     from monotrail.env.launch import env_key, load_valid_record
 
-    record = load_valid_record(env_key(project, python, list(extras), list(groups)))
+    key = env_key(project, python, list(extras), list(groups))
+    record = load_valid_record(key) or derive(project, python, extras, groups, key)
     if record is not None:
         log.debug(f"fast path, env record {record['path']}")
         return record

@@ -6,6 +6,8 @@ The layout (all below ``$MONOTRAIL_HOME``)::
     artifacts/<sha256>/<filename>                    downloaded or built wheels and sdists
     envs/<key>.record                                env records (marshal data, env/record.py)
     envs/<key>/bin/                                  console scripts of that environment
+    by-content/<content-key>                         link to the env record last made for that
+                                                     content (env/derive.py)
     resolutions/<key>.json                           the resolution cache
     interpreters/                                    provisioned interpreters, interpreter facts
     store.lock                                       held shared by installs, exclusively by gc

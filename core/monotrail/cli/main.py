@@ -115,7 +115,12 @@ def run(argv: list[str]) -> int:
         return _run_matrix(project, args)
     executable = choice.for_project(args.python[0] if args.python else None, project.root_dir)
     # The fast path reads the env record itself: the API's module is for the slow path.
-    record = load_valid_record(env_key(project, executable, args.extras, args.groups))
+    key = env_key(project, executable, args.extras, args.groups)
+    record = load_valid_record(key)
+    if record is None:
+        from monotrail.env.derive import derive
+
+        record = derive(project, executable, args.extras, args.groups, key)
     if record is None:
         from monotrail import api
 

@@ -90,6 +90,11 @@ class StoreGcCommand(MonotrailCommand):
                 self.line(line)
         for what in report.in_use:
             self.line(f"kept {what}")
+        for what in report.denied:
+            self.line_error(
+                f"kept {what}: permission denied (a store shared by several accounts needs "
+                "group-writable folders: see 'Shared stores' in the README)"
+            )
         counts = ", ".join(
             f"{report.count(kind)} {label}"
             for kind, label in (
@@ -107,4 +112,70 @@ class StoreGcCommand(MonotrailCommand):
         return 0
 
 
-COMMANDS = (StoreListCommand, StoreSizeCommand, StoreVerifyCommand, StoreGcCommand)
+class StoreExportCommand(MonotrailCommand):
+    name = "store export"
+    description = "Write a store layer with what projects need, for MONOTRAIL_STORES elsewhere."
+    arguments = [argument("dest", "The layer: a folder, or a tar archive when it ends in .tar.")]
+    options = [
+        option(
+            "project",
+            None,
+            "A project directory (repeatable; default: here).",
+            flag=False,
+            multiple=True,
+        ),
+        option(
+            "python", "p", "An interpreter to export for (repeatable).", flag=False, multiple=True
+        ),
+        option("extras", "E", "Also this extra (repeatable).", flag=False, multiple=True),
+        option(
+            "group", None, "Also this dependency group (repeatable).", flag=False, multiple=True
+        ),
+    ]
+    help = (
+        "Installs each project's environment first when needed, then copies the store entries\n"
+        "it uses, and the interpreter when monotrail provisioned it, into DEST. Name the layer in\n"
+        "MONOTRAIL_STORES on another machine: `monotrail run` starts there from the layer, with\n"
+        "no download, no unpack and no write to it, wherever the checkout lies.\n"
+        "\n"
+        "Examples:\n"
+        "  monotrail store export /srv/layers/app\n"
+        "  monotrail store export layer.tar --project services/api --project services/worker\n"
+        "  monotrail store export /opt/layer -p 3.12 -p 3.13\n"
+        "  MONOTRAIL_STORES=/opt/layer monotrail run command pytest"
+    )
+
+    def handle(self) -> int:
+        from pathlib import Path
+
+        from monotrail import api
+        from monotrail.store import export
+
+        extras = [e for value in self.option("extras") for e in value.replace(",", " ").split()]
+        records = []
+        for folder in self.option("project") or [None]:
+            project = api.find_project(folder)
+            for request in self.option("python") or [None]:
+                python = api.choose_python(request, project.root_dir)
+                records.append(api.env_record(project, python, extras, self.option("group")))
+        parts = export.parts_of(
+            [entry for record in records for entry in record["entries"]],
+            [record["base_interpreter"] for record in records],
+        )
+        dest = Path(self.argument("dest")).absolute()
+        report = export.export(parts, dest)
+        self.line(
+            f"exported {len(records)} environments to {dest}: {len(report.added)} entries "
+            f"added, {len(report.kept)} already there"
+        )
+        self.line(f"use it with: MONOTRAIL_STORES={dest} monotrail run ...")
+        return 0
+
+
+COMMANDS = (
+    StoreListCommand,
+    StoreSizeCommand,
+    StoreVerifyCommand,
+    StoreGcCommand,
+    StoreExportCommand,
+)

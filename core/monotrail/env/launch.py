@@ -49,6 +49,28 @@ def env_key(
     extra_inputs: Sequence[str] = (),
 ) -> str:
     """The hash naming the env record for these inputs."""
+    key = _key(project, interpreter_exe, extras, groups, extra_inputs, True)
+    assert key is not None
+    return key
+
+
+def content_key(
+    project: Project, interpreter_exe: str, extras: Sequence[str], groups: Sequence[str]
+) -> str | None:
+    """The env key without the project's folder: its dependency files are named relative to
+    it, so a copy or another checkout of the project has the same content key (``env.derive``).
+    None while one of those files is missing (making the environment may write it)."""
+    return _key(project, interpreter_exe, extras, groups, (), False)
+
+
+def _key(
+    project: Project | None,
+    interpreter_exe: str,
+    extras: Sequence[str],
+    groups: Sequence[str],
+    extra_inputs: Sequence[str],
+    in_folder: bool,
+) -> str | None:
     stat = os.stat(interpreter_exe)
     parts = [
         f"format={record.FORMAT}",
@@ -58,15 +80,19 @@ def env_key(
         f"groups={','.join(sorted(set(groups)))}",
         *extra_inputs,
     ]
+    root, files = (project.root_dir, project.input_files) if project is not None else ("", ())
     if project is not None:
-        parts.append(f"project={project.root_dir}|{project.kind}")
+        parts.append(f"project={root if in_folder else ''}|{project.kind}")
     chunks = ["\n".join(parts).encode()]
-    for path in project.input_files if project is not None else ():
-        chunks.append(path.encode())
+    for path in files:
+        name = path if in_folder else os.path.relpath(path, root)
+        chunks.append(name.encode())
         try:
             with open(path, "rb") as handle:
                 chunks.append(handle.read())
         except OSError:
+            if not in_folder:
+                return None
             chunks.append(b"\0<missing>")
     return fingerprint.digest(*chunks)
 

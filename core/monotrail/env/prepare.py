@@ -43,6 +43,8 @@ class Target:
     source: ProjectSource = field(default_factory=ProjectSource)
     #: Files checked on every start (path -> sha256): a change makes the record invalid.
     extra_inputs: dict[str, str] = field(default_factory=dict)
+    #: A project's ``launch.content_key``: copies of the project derive from this environment.
+    content_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ def prepare(target: Target, interpreter: Interpreter, compile_bytecode: bool = T
                 owner,
                 target.extra_inputs,
                 compile_bytecode,
+                target.content_key,
             )
     return Prepared(record, report)
 

@@ -8,7 +8,6 @@ record written in one rename: a record never points at half-written folders.
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
 import stat
@@ -16,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from monotrail import __version__, _fs, paths
-from monotrail.env import launch, record
+from monotrail.env import derive, launch, record
 from monotrail.python import isolated
 from monotrail.python.interpreter import Interpreter
 from monotrail.store import bytecode
@@ -135,22 +134,6 @@ def _write_project_metadata(site: Path, source: ProjectSource) -> None:
         (dist / "entry_points.txt").write_text("\n".join(lines))
 
 
-def _swap_in(new: Path, target: Path) -> None:
-    """Put the folder ``new`` at ``target``, replacing what is there, also when other processes
-    write the same environment at the same time (the rename fails while ``target`` exists)."""
-    while True:
-        try:
-            os.replace(new, target)
-            return
-        except OSError as err:
-            if err.errno not in (errno.ENOTEMPTY, errno.EEXIST):
-                raise
-        try:
-            _fs.discard(target)
-        except FileNotFoundError:
-            pass  # another writer moved it first
-
-
 def write_record(
     key: str,
     interpreter: Interpreter,
@@ -159,10 +142,13 @@ def write_record(
     owner: Owner,
     extra_inputs: dict[str, str],
     compiled: bool,
+    content_key: str | None = None,
 ) -> EnvRecord:
     """Write the env record (and its folder) for ``key``; returns the record.
 
-    ``compiled`` says that the entries have bytecode for ``interpreter``.
+    ``compiled`` says that the entries have bytecode for ``interpreter``; ``content_key`` (a
+    project's ``launch.content_key``) lets a copy of the project derive its environment from
+    this one (``env.derive``).
     """
     record_file = record.path_of(key)
     bin_dir = paths.envs_dir() / key / "bin"
@@ -185,7 +171,7 @@ def write_record(
     scripts = _write_scripts(tmp_env / "bin", header, entries, source.scripts)
     _write_project_metadata(tmp_env / "site", source)
     env_dir.parent.mkdir(parents=True, exist_ok=True)
-    _swap_in(tmp_env, env_dir)
+    _fs.replace_folder(tmp_env, env_dir)
     head = [*source.head, str(env_dir / "site")] if source.name else source.head
     written: EnvRecord = {
         **owner,
@@ -209,4 +195,6 @@ def write_record(
         "bytecode": compiled,
     }
     _fs.atomic_write(record_file, record.dump(written))
+    if content_key is not None:
+        derive.remember(content_key, record_file)
     return written

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from monotrail import paths
+from monotrail import _fs, paths
 from monotrail._fs import atomic_publish
 from monotrail.errors import MonotrailError
 from monotrail.lockfile.model import Artifact
@@ -174,6 +174,7 @@ def fetch(artifact: Artifact, progress: Progress | None = None) -> Path:
         target_dir = paths.artifacts_dir() / actual
         target_dir.mkdir(parents=True, exist_ok=True)
         target = target_dir / artifact.filename
+        _fs.as_created(tmp_name)
         os.replace(tmp_name, target)
     except BaseException:
         if os.path.exists(tmp_name):

@@ -5,8 +5,9 @@ the newest interpreter the project's ``requires-python`` / Poetry ``python`` con
 else the newest found (discovery.py finds and decides; an explicit version nothing here provides
 is provisioned by managed.py).
 
-Each choice is cached (cache.py) and trusted while its inputs (pyproject.toml, the
-``.python-version`` files) and the folders discovery searched keep their size and mtime. So the
+Each choice is cached (cache.py), keyed by the content of its inputs (pyproject.toml, the
+``.python-version`` files), not by the project's folder, and trusted while the folders discovery
+searched keep their size and mtime. So the
 ``run`` fast path reads one small file and stats a few paths: it starts no process and imports
 neither findpython nor packaging, nor anything outside the standard library.
 """
@@ -46,8 +47,9 @@ def choose(
         key = "\0".join([given_path, cache.env_signature()])
         inputs: dict[str, Any] = {given_path: cache.stat_sig(given_path)}
     else:
-        key = "\0".join([requested or "", str(project_root or ""), cache.env_signature()])
         inputs = {} if requested else _inputs(project_root)
+        # By content, not folder: a copy or another checkout of the project shares the choice.
+        key = "\0".join([requested or "", *inputs.values(), cache.env_signature()])
     cache_file = os.path.join(cache.cache_dir(), fingerprint.digest(key.encode(), size=12))
     data = cache.read_cache(cache_file)
     if (
@@ -77,7 +79,17 @@ def choose(
 
 
 def _inputs(project_root: str | Path | None) -> dict[str, Any]:
-    files = cache.version_files(project_root)
-    if project_root is not None:
-        files.append(os.path.join(project_root, "pyproject.toml"))
-    return {path: cache.stat_sig(path) for path in files}
+    """What decides a project's choice: the ``.python-version`` files above it (nearest first)
+    and its pyproject.toml, each by a digest of its content."""
+    if project_root is None:
+        return {}
+    found = {}
+    for number, path in enumerate(
+        [os.path.join(project_root, "pyproject.toml"), *cache.version_files(project_root)]
+    ):
+        try:
+            with open(path, "rb") as handle:
+                found[str(number)] = fingerprint.digest(handle.read())
+        except OSError:
+            continue
+    return found

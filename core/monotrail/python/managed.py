@@ -64,21 +64,25 @@ def managed_dir() -> Path:
 
 
 def managed() -> list[tuple[Version, Path]]:
-    """Provisioned interpreters (version, executable), newest first."""
-    found = []
-    try:
-        names = os.listdir(managed_dir())
-    except OSError:
-        return []
-    for name in names:
-        match = re.fullmatch(r"cpython-(\d+)\.(\d+)\.(\d+)-.+", name)
-        if not match:
+    """Provisioned interpreters (version, executable), newest first: those of the writable
+    store, then those of the read-only stores (``MONOTRAIL_STORES``) at versions it lacks."""
+    found: dict[Version, Path] = {}
+    layers = [home / "interpreters" / "managed" for home in paths.read_only_homes()]
+    folders = [managed_dir(), *layers]
+    for folder in folders:
+        try:
+            names = os.listdir(folder)
+        except OSError:
             continue
-        version = tuple(int(part) for part in match.groups())
-        exe = managed_dir() / name / "bin" / f"python{version[0]}.{version[1]}"
-        if exe.is_file():
-            found.append((version, exe))
-    return sorted(found, reverse=True)
+        for name in names:
+            match = re.fullmatch(r"cpython-(\d+)\.(\d+)\.(\d+)-.+", name)
+            if not match:
+                continue
+            version: Version = tuple(int(part) for part in match.groups())
+            exe = folder / name / "bin" / f"python{version[0]}.{version[1]}"
+            if version not in found and exe.is_file():
+                found[version] = exe
+    return sorted(found.items(), reverse=True)
 
 
 def _arch_platform() -> tuple[str, str]:

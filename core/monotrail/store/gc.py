@@ -46,6 +46,8 @@ class GcReport:
     dry_run: bool
     removed: list[Removal] = field(default_factory=list)
     in_use: list[str] = field(default_factory=list)
+    #: What this account may not remove (another account's files in a shared store).
+    denied: list[str] = field(default_factory=list)
     live_envs: int = 0
 
     @property
@@ -65,11 +67,14 @@ class _Collector:
         if not os.path.lexists(path):
             return
         size = tree_size(path)[0] if path.is_dir() else os.lstat(path).st_size
+        if not self.report.dry_run:
+            logger.debug("gc: removing %s %s", kind, path)
+            try:
+                discard(path)
+            except PermissionError:
+                self.report.denied.append(f"{kind} {what}")
+                return
         self.report.removed.append(Removal(kind, what, size))
-        if self.report.dry_run:
-            return
-        logger.debug("gc: removing %s %s", kind, path)
-        discard(path)
 
 
 def collect(dry_run: bool = False, on_wait: Callable[[], None] | None = None) -> GcReport:
@@ -228,6 +233,9 @@ def _leftovers(collector: _Collector, live: list[StoredEnv]) -> None:
                 collector.remove(item, "other", f"leftover {item.name} of environment {key}")
         finally:
             locks.release(fd)
+    for link in sorted((home / "by-content").glob("*")):
+        if not link.exists():  # its env record is gone (env.derive)
+            collector.remove(link, "other", f"content link {link.name}")
     for item in sorted((home / "tmp").glob("*")):
         mine = item.name.startswith("trash.")  # what a killed gc or repair was deleting
         if mine or _orphaned(item) or _age(item) > TMP_MAX_AGE:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from monotrail import paths
+from monotrail import _fs, paths
 from monotrail.errors import MonotrailError
 from monotrail.log import logger
 from monotrail.names import canonical_name
@@ -118,6 +118,7 @@ def create_entry(target: Path, fill: Callable[[Path], None]) -> bool:
             prefix = f"{target.name[:40]}.pid{os.getpid()}."
             tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=paths.tmp_dir()))
             try:
+                _fs.as_created(tmp)
                 fill(tmp)
                 os.rename(tmp, target)
             except BaseException:

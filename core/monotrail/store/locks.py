@@ -45,14 +45,14 @@ def _open(path: str, create: bool) -> int | None:
     """A descriptor of ``path`` (created when allowed); None when it cannot be opened."""
     try:
         if create:
-            return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            return os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
         return os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         if not create:
             return None
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            return os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
         except OSError:
             return None
     except OSError:

@@ -46,6 +46,7 @@ def target(
         input_files=project.input_files,
         source=project_source.read(project),
         extra_inputs=extra_inputs,
+        content_key=launch.content_key(project, interpreter.executable, extras, groups),
     )
 
 
