@@ -166,7 +166,11 @@ def test_outside_a_project(outside: Path, index: IndexServer, offline_env: dict[
     proc = run([exe, "run", "-E", "plotting", "python"], outside, offline_env)
     assert_one_line_error(proc, "no project found in", "-E/--group")
     proc = run([exe, "run", "--with", "alpha", "--with", "gamma", "python"], outside, offline_env)
-    assert_one_line_error(proc, "cannot be installed together")
+    assert_one_line_error(proc, "cannot be installed together", "alpha 1.0 depends on beta>=2")
+    script = outside / "tool.py"
+    script.write_text('# /// script\n# dependencies = ["alpha"]\n# ///\nimport alpha\n')
+    proc = run([exe, "run", "--with", "nsa-one", "python", "tool.py"], outside, offline_env)
+    assert_one_line_error(proc, f"{script}: --with adds to a project", "# /// script")
 
 
 def test_run_help_documents_with() -> None:

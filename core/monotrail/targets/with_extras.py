@@ -6,8 +6,9 @@ lock pins for the interpreter is a constraint (``name==version``), so pinned ver
 and a requirement that needs another version is a conflict, said in one line naming the
 requirement and the pin. The environment is keyed like any other, over the project's inputs,
 the interpreter, extras and groups plus each requirement and each file's content; what pip
-added is kept in the resolution cache under that key. So a repeat run reads the env record and
-starts (stdlib only), and one whose record is gone still resolves nothing.
+added is kept in the resolution cache (under that key, and the content of the files those files
+include). So a repeat run reads the env record and starts (stdlib only), and one whose record
+is gone still resolves nothing.
 
 ``env_key`` is stdlib-only: it runs on ``run``'s fast path.
 """
@@ -90,14 +91,15 @@ def target(
     included = [f"{path}|{digest}".encode() for path, digest in sorted(includes.items())]
     resolution_key = fingerprint.digest(key.encode(), *included) if included else key
 
-    def packages(target: Interpreter) -> list[LockedPackage]:
-        pinned = base.packages(target)
+    def packages(python: Interpreter) -> list[LockedPackage]:
+        pinned = base.packages(python)
         if not added:
             return pinned
+        _check_pins(pinned, requirements, python, pinned_by)
         more = resolution_cache.remembered(
             resolution_key,
             f"{added} with pip",
-            lambda: _resolve(pinned, requirements, files, target, added, pinned_by),
+            lambda: _resolve(pinned, requirements, files, python, added, pinned_by),
         )
         return [*pinned, *more]
 
@@ -127,9 +129,9 @@ def _resolve(
 
     from monotrail import paths
     from monotrail.errors import MonotrailError
+    from monotrail.names import canonical_name
     from monotrail.resolve import pip_resolver
 
-    _check_pins(pinned, requirements, interpreter, pinned_by)
     args = [*requirements, *(word for path in files for word in ("-r", path))]
     constraints = [f"{p.name}=={p.version}\n" for p in pinned if not p.source_dir and not p.git]
     fd, constraints_file = tempfile.mkstemp(suffix=".txt", dir=paths.tmp_dir())
@@ -144,7 +146,7 @@ def _resolve(
             raise MonotrailError(_conflict(err.causes, added, pinned_by)) from None
     finally:
         os.unlink(constraints_file)
-    versions = {p.name: p for p in pinned}
+    versions = {canonical_name(p.name): p for p in pinned}
     more = []
     for package in pip_resolver.packages_from_report(report):
         locked = versions.get(package.name)
@@ -171,7 +173,7 @@ def _check_pins(
     from monotrail.errors import MonotrailError
     from monotrail.names import canonical_name
 
-    versions = {p.name: p.version for p in pinned}
+    versions = {canonical_name(p.name): p.version for p in pinned}
     for text in requirements:
         try:
             requirement = Requirement(text)
