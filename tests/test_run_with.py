@@ -105,6 +105,8 @@ def test_conflict_with_the_lock_is_one_line_naming_both_sides(
     # Through a dependency: pip's reason, in the terms of the command line and the lock.
     proc = run([exe, "run", "--with", "alpha", "python", "-c", "pass"], uv_project, offline_env)
     assert_one_line_error(proc, "--with alpha", "alpha 1.0 depends on beta>=2", lock_file)
+    proc = run([exe, "run", "--with", "no-such-pkg", "python"], uv_project, offline_env)
+    assert_one_line_error(proc, "--with no-such-pkg: pip could not resolve", "no-such-pkg")
 
 
 def test_with_requirements_file_in_a_requirements_project(

@@ -134,7 +134,8 @@ def _resolve(
 
     args = [*requirements, *(word for path in files for word in ("-r", path))]
     constraints = [f"{p.name}=={p.version}\n" for p in pinned if not p.source_dir and not p.git]
-    fd, constraints_file = tempfile.mkstemp(suffix=".txt", dir=paths.tmp_dir())
+    # Not named *.txt: pip's errors name the first requirements file among the arguments.
+    fd, constraints_file = tempfile.mkstemp(suffix=".pins", dir=paths.tmp_dir())
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.writelines(constraints)
@@ -144,6 +145,10 @@ def _resolve(
             )
         except pip_resolver.ResolutionConflict as err:
             raise MonotrailError(_conflict(err.causes, added, pinned_by)) from None
+        except MonotrailError as err:
+            if any(str(err).startswith(f"{path}: ") for path in files):
+                raise  # it names the file already
+            raise MonotrailError(f"{added}: {err}") from None
     finally:
         os.unlink(constraints_file)
     versions = {canonical_name(p.name): p for p in pinned}
