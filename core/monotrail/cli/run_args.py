@@ -104,8 +104,11 @@ def parse(argv: list[str]) -> RunArgs:
                 result.groups.extend(v for v in value.replace(",", " ").split() if v)
             elif target == "project":
                 result.project = value
-            elif target == "with_requirements":
-                result.with_requirements.append(value)
+            elif target == "with_requirements":  # a local path: absolute, as it keys the env
+                local = value.startswith((".", os.sep, "~"))
+                result.with_requirements.append(
+                    os.path.abspath(os.path.expanduser(value)) if local else value
+                )
             elif target == "with_files":
                 result.with_files.append(os.path.abspath(value))
             else:
