@@ -188,7 +188,7 @@ def test_user_errors_are_one_line(
     empty = tmp_path / "empty"
     empty.mkdir()
     assert_one_line_error(
-        run([exe, "run", "python", "-c", "pass"], empty, offline_env), "no project"
+        run([exe, "run", "command", "alpha-cli"], empty, offline_env), "no project"
     )
     (project / "requirements.txt").write_text("alpha >>= 1\n")
     assert_one_line_error(

@@ -154,20 +154,27 @@ class Environment(StoreFill):
 
 
 def prepare_project(
-    project: Project,
+    project: Project | None,
     python: str,
     extras: Sequence[str] = (),
     groups: Sequence[str] = (),
     compile_bytecode: bool = True,
+    with_requirements: Sequence[str] = (),
+    with_files: Sequence[str] = (),
 ) -> Environment:
     """Make the project's environment for the interpreter ``python``: resolve when it has no
-    valid lock, fill the store, write the env record. ``groups`` may exclude one: ``!NAME``."""
+    valid lock, fill the store, write the env record. ``groups`` may exclude one: ``!NAME``.
+    ``with_requirements`` and the requirements files ``with_files`` (absolute paths) add
+    packages, resolved with the lock's versions kept (``run --with``); ``project`` None: an
+    environment of just those."""
     from monotrail.env.prepare import prepare
     from monotrail.python import interpreter
-    from monotrail.targets import project_env
+    from monotrail.targets import with_extras
 
     target = interpreter.query(python)
-    env = project_env.target(project, target, list(extras), list(groups))
+    env = with_extras.target(
+        project, target, list(extras), list(groups), with_requirements, with_files
+    )
     prepared = prepare(env, target, compile_bytecode)
     return Environment(_store_fill(prepared.report, target.executable), prepared.record)
 
@@ -178,16 +185,25 @@ def _store_fill(report: FillReport, python: str) -> StoreFill:
 
 
 def env_record(
-    project: Project, python: str, extras: Sequence[str] = (), groups: Sequence[str] = ()
+    project: Project | None,
+    python: str,
+    extras: Sequence[str] = (),
+    groups: Sequence[str] = (),
+    with_requirements: Sequence[str] = (),
+    with_files: Sequence[str] = (),
 ) -> EnvRecord:
     """The env record ``run`` uses: the one on disk while it is valid (found with the standard
     library only), or one derived from the same project in another folder (``env.derive``),
     else made by ``prepare_project``, with one line on stderr when that added packages."""
-    from monotrail.env.derive import derive
-    from monotrail.env.launch import env_key, load_valid_record
+    from monotrail.env.launch import load_valid_record
+    from monotrail.targets.with_extras import env_key
 
-    key = env_key(project, python, list(extras), list(groups))
-    record = load_valid_record(key) or derive(project, python, extras, groups, key)
+    key = env_key(project, python, extras, groups, with_requirements, with_files)
+    record = load_valid_record(key)
+    if record is None and project is not None and not with_requirements and not with_files:
+        from monotrail.env.derive import derive
+
+        record = derive(project, python, extras, groups, key)
     if record is not None:
         log.debug(f"fast path, env record {record['path']}")
         return record
@@ -195,7 +211,7 @@ def env_record(
 
     configure_logging()
     started = time.perf_counter()
-    env = prepare_project(project, python, extras, groups)
+    env = prepare_project(project, python, extras, groups, True, with_requirements, with_files)
     if env.added:
         # Long installs must not look like a hang when stderr is no terminal (CI logs).
         print(

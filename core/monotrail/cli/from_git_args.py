@@ -57,6 +57,8 @@ def parse(argv: list[str]) -> FromGitArgs | None:
         return None
     if run.project is not None:
         raise MonotrailError("from-git: --project does not apply (the repository is the project)")
+    if run.with_requirements or run.with_files:
+        raise MonotrailError("from-git: --with applies to `monotrail run` only")
     if len(set(run.python)) > 1:
         raise MonotrailError("from-git: give one -p (several run only with `monotrail run`)")
     return FromGitArgs(url, rev, run)

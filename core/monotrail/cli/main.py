@@ -92,9 +92,9 @@ def _report(err: MonotrailError) -> int:
 
 def run(argv: list[str]) -> int:
     from monotrail.cli import run_args
-    from monotrail.env.launch import env_key, exec_command, exec_python, load_valid_record
+    from monotrail.env.launch import exec_command, exec_python, load_valid_record
     from monotrail.python import choice
-    from monotrail.targets.project import discover
+    from monotrail.targets.with_extras import env_key
 
     args = run_args.parse(argv)
     if args.help:
@@ -110,27 +110,55 @@ def run(argv: list[str]) -> int:
             from monotrail.cli.tool_commands import run_script
 
             return run_script(inline, args)
-    project = discover(explicit=args.project)
+    project = _project_of(args)
     if len(set(args.python)) > 1:
         return _run_matrix(project, args)
-    executable = choice.for_project(args.python[0] if args.python else None, project.root_dir)
+    root = project.root_dir if project is not None else None
+    executable = choice.for_project(args.python[0] if args.python else None, root)
+    withs = (args.with_requirements, args.with_files)
     # The fast path reads the env record itself: the API's module is for the slow path.
-    key = env_key(project, executable, args.extras, args.groups)
+    key = env_key(project, executable, args.extras, args.groups, *withs)
     record = load_valid_record(key)
-    if record is None:
+    if record is None and project is not None and not any(withs):
         from monotrail.env.derive import derive
 
         record = derive(project, executable, args.extras, args.groups, key)
     if record is None:
         from monotrail import api
 
-        record = api.env_record(project, executable, args.extras, args.groups)
+        record = api.env_record(project, executable, args.extras, args.groups, *withs)
     else:
         log.debug(f"fast path, env record {record['path']}")
     if args.mode == "python":
         exec_python(record, args.args)
-    exec_command(record, args.command, args.args, project.root_dir)
+    exec_command(record, args.command, args.args, root or _added(args))
     return 0  # not reached: exec replaced the process
+
+
+def _project_of(args: RunArgs) -> Project | None:
+    """The project ``run`` is for; None outside any, where ``run python`` and ``--with`` need
+    none (``run command NAME`` alone does: there is nothing else NAME could come from)."""
+    from monotrail.targets.project import discover
+
+    try:
+        return discover(explicit=args.project)
+    except MonotrailError:
+        if args.project is not None or (args.mode == "command" and not _added(args)):
+            raise
+    if args.extras or args.groups:
+        raise MonotrailError(
+            f"no project found in {os.getcwd()} or its parents: -E/--group select from a "
+            "project's dependencies (use --with REQUIREMENT outside a project)"
+        )
+    log.debug("no project: an environment of just the --with packages")
+    return None
+
+
+def _added(args: RunArgs) -> str:
+    """The ``--with`` words as given, to name an environment of no project."""
+    from monotrail.targets.with_extras import described
+
+    return described(args.with_requirements, args.with_files)
 
 
 def install_is_noop(argv: list[str]) -> bool:
@@ -149,7 +177,7 @@ def install_is_noop(argv: list[str]) -> bool:
         args = run_args.parse([*argv, "python"])
     except MonotrailError:
         return False
-    if len(args.python) > 1:
+    if len(args.python) > 1 or args.with_requirements or args.with_files:
         return False
     project = discover(explicit=args.project)
     executable = choice.for_project(args.python[0] if args.python else None, project.root_dir)
@@ -164,18 +192,20 @@ def install_is_noop(argv: list[str]) -> bool:
     return True
 
 
-def _run_matrix(project: Project, args: RunArgs) -> int:
+def _run_matrix(project: Project | None, args: RunArgs) -> int:
     """Several ``-p``: the program once per version, then a summary table (matrix.py)."""
     from monotrail import api
     from monotrail.cli import matrix
     from monotrail.python import choice
 
+    root = project.root_dir if project is not None else None
+    withs = (args.with_requirements, args.with_files)
     return matrix.run_matrix(
         list(dict.fromkeys(args.python)),
-        lambda request: choice.for_project(request, project.root_dir),
-        lambda executable: api.env_record(project, executable, args.extras, args.groups),
+        lambda request: choice.for_project(request, root),
+        lambda executable: api.env_record(project, executable, args.extras, args.groups, *withs),
         args.mode,
         args.command,
         args.args,
-        project,
+        root or _added(args),
     )

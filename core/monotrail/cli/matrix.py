@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 
 from monotrail.errors import MonotrailError
-from monotrail.targets.project import Project
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -47,12 +46,13 @@ def run_matrix(
     mode: str,
     command: str,
     args: list[str],
-    project: Project,
+    whose: str,
 ) -> int:
-    """Run the program once per requested version; print a summary; 0 only if all passed."""
+    """Run the program once per requested version; print a summary; 0 only if all passed.
+    ``whose`` names the environments in messages (the project's folder)."""
     outcomes = [Outcome(request, choose(request)) for request in requests]
     for outcome in outcomes:
-        _run_one(outcome, record_for, mode, command, args, project)
+        _run_one(outcome, record_for, mode, command, args, whose)
     _summary(outcomes)
     return 0 if all(o.ok for o in outcomes) else 1
 
@@ -63,7 +63,7 @@ def _run_one(
     mode: str,
     command: str,
     args: list[str],
-    project: Project,
+    whose: str,
 ) -> None:
     from monotrail import api
     from monotrail.env.launch import environ_for
@@ -79,7 +79,7 @@ def _run_one(
         if mode == "python":
             argv = [outcome.executable, *args]
         else:
-            owner = f"{project.root} for Python {outcome.version}"
+            owner = f"{whose} for Python {outcome.version}"
             argv = [api.command_path(record, command, owner), *args]
         outcome.exit_code = subprocess.run(argv, env=environ_for(record)).returncode
     except MonotrailError as err:

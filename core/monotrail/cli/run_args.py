@@ -7,6 +7,8 @@ are read up to ``python``/``command``; everything after passes through untouched
 
 from __future__ import annotations
 
+import os
+
 from monotrail.cli.option_words import read_flag, read_option
 from monotrail.errors import MonotrailError
 
@@ -21,10 +23,17 @@ directory with a uv.lock, poetry.lock, pylock.toml, pyproject.toml or requiremen
 first of these decides). Packages are unpacked once into the global store; a second run with
 the same lock starts without resolving anything.
 
+Outside any project, `run python` starts the interpreter with no packages but those of --with
+(and `run command NAME` needs --with for NAME to come from).
+
 Options:
   -E, --extras EXTRA     install this extra of the project (repeatable)
   --group GROUP          also install this (optional) dependency group (repeatable)
   --project DIR          use the project in DIR instead of searching from the working directory
+  --with REQUIREMENT     add this requirement for this run (repeatable), resolved together
+                         with the project's lock: its pinned versions are kept
+  --with-requirements FILE
+                         add the requirements in FILE (pip's syntax) for this run (repeatable)
   -p, --python PYTHON    the Python to run: X.Y or X.Y.Z (found on the machine, else
                          provisioned) or a path; repeat it to run once per version and get a
                          summary table. Default: .python-version, else the newest Python the
@@ -37,6 +46,9 @@ Examples:
   monotrail run -E plotting python -m mypkg
   monotrail run command pytest -x -k name
   monotrail run -p 3.9 -p 3.12 -p 3.13 command pytest
+  monotrail run --with rich python -c 'import rich; rich.print("[bold]hi")'
+  monotrail run --with-requirements dev.txt command pytest
+  monotrail run -p 3.12 python                      # outside a project: a bare 3.12
 """
 
 
@@ -54,6 +66,9 @@ class RunArgs:
         self.python: list[str] = []
         self.verbose = 0
         self.help = False
+        #: ``--with`` requirements and ``--with-requirements`` files (absolute), in order.
+        self.with_requirements: list[str] = []
+        self.with_files: list[str] = []
 
 
 _WITH_VALUE = {
@@ -63,6 +78,8 @@ _WITH_VALUE = {
     "--project": "project",
     "-p": "python",
     "--python": "python",
+    "--with": "with_requirements",
+    "--with-requirements": "with_files",
 }
 
 
@@ -87,6 +104,13 @@ def parse(argv: list[str]) -> RunArgs:
                 result.groups.extend(v for v in value.replace(",", " ").split() if v)
             elif target == "project":
                 result.project = value
+            elif target == "with_requirements":  # a local path: absolute, as it keys the env
+                local = value.startswith((".", os.sep, "~"))
+                result.with_requirements.append(
+                    os.path.abspath(os.path.expanduser(value)) if local else value
+                )
+            elif target == "with_files":
+                result.with_files.append(os.path.abspath(value))
             else:
                 result.python.append(value)
             continue

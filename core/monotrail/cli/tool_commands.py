@@ -97,6 +97,11 @@ def run_script(inline: tuple[str, str], args: RunArgs) -> int:
             f"{path}: -E/--group select from a project; a script's `# /// script` block "
             "lists all its dependencies"
         )
+    if args.with_requirements or args.with_files:
+        raise MonotrailError(
+            f"{path}: --with adds to a project; add the requirement to the script's "
+            "`# /// script` block instead"
+        )
     if len(set(args.python)) > 1:
         raise MonotrailError(f"{path}: give one -p (several run only for projects)")
     requested = args.python[0] if args.python else None

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -24,6 +25,16 @@ from monotrail.names import canonical_name
 from monotrail.python.interpreter import Interpreter
 
 
+class ResolutionConflict(MonotrailError):
+    """pip found no versions that satisfy every requirement together."""
+
+    def __init__(self, message: str, causes: list[str]) -> None:
+        super().__init__(message)
+        #: pip's own lines under "The conflict is caused by:", e.g. ``gamma 1.0 depends on
+        #: beta<2``, ``The user requested beta<2``, ``The user requested (constraint) beta==2.0``.
+        self.causes = causes
+
+
 def run_pip_report(
     args: list[str], interpreter: Interpreter, cwd: Path, ignore_installed: bool = True
 ) -> dict[str, Any]:
@@ -31,12 +42,13 @@ def run_pip_report(
 
     With ``ignore_installed`` false the target's installed packages count, as for a plain
     ``pip install`` into a venv: the report then lists only what must be (re)installed.
+    pip runs without ``--quiet``: only then does it say why requirements conflict.
     """
     fd, report_name = tempfile.mkstemp(suffix=".json", dir=paths.tmp_dir())
     os.close(fd)
     cmd = [
         sys.executable, "-m", "pip", "--python", interpreter.executable,
-        "install", "--dry-run", "--quiet", "--report", report_name,
+        "install", "--dry-run", "--report", report_name,
         "--disable-pip-version-check", *(["--ignore-installed"] if ignore_installed else []),
         *args,
     ]  # fmt: skip
@@ -44,6 +56,9 @@ def run_pip_report(
     try:
         proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
         if proc.returncode != 0:
+            causes = _conflict_causes(proc.stdout)
+            if causes:
+                raise ResolutionConflict(_pip_error(proc.stderr, args, causes), causes)
             raise MonotrailError(_pip_error(proc.stderr, args))
         with open(report_name, encoding="utf-8") as handle:
             report: dict[str, Any] = json.load(handle)
@@ -52,7 +67,22 @@ def run_pip_report(
     return report
 
 
-def _pip_error(stderr: str, args: list[str]) -> str:
+def _conflict_causes(stdout: str) -> list[str]:
+    """The lines pip prints under "The conflict is caused by:" (none when it printed none)."""
+    lines = stdout.splitlines()
+    try:
+        start = lines.index("The conflict is caused by:") + 1
+    except ValueError:
+        return []
+    causes = []
+    for line in lines[start:]:
+        if not line.startswith(" "):
+            break
+        causes.append(line.strip())
+    return causes
+
+
+def _pip_error(stderr: str, args: list[str], causes: Sequence[str] = ()) -> str:
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("ERROR:")]
     chosen = errors[0] if errors else (lines[-1] if lines else "pip failed")
@@ -60,7 +90,8 @@ def _pip_error(stderr: str, args: list[str]) -> str:
     where = next((a for a in args if a.endswith((".txt", ".in"))), None)
     hint = ""
     if "ResolutionImpossible" in stderr or "conflicting dependencies" in stderr:
-        hint = " (the requirements cannot all be satisfied)"
+        why = f": {'; '.join(causes)}" if causes else ""
+        hint = f" (the requirements cannot all be satisfied{why})"
     if "DO NOT MATCH THE HASHES" in stderr:
         expected = next((line.split()[-1] for line in lines if line.startswith("Expected")), "?")
         chosen = (
