@@ -59,8 +59,13 @@ def packages(
     if project.kind == UV:
         from monotrail.lockfile import uv_lock
 
-        logger.debug("reading %s", project.root / uv_lock.FILENAME)
-        return uv_lock.select(project.root, interpreter, extras, groups)
+        lock_path = (project.workspace or project.root) / uv_lock.FILENAME
+        if not lock_path.is_file():
+            raise MonotrailError(
+                f"{lock_path.parent}: a uv workspace without uv.lock; run `uv lock`"
+            )
+        logger.debug("reading %s", lock_path)
+        return uv_lock.select(project.root, interpreter, extras, groups, project.workspace)
     if project.kind == POETRY:
         return _poetry_packages(project, interpreter, extras, groups)
     if project.kind == REQUIREMENTS:
