@@ -94,7 +94,7 @@ def load_valid_record(key: str) -> EnvRecord | None:
         if not os.path.isdir(entry):
             return None
     if found["extra_inputs"]:
-        import hashlib  # only scripts and requirements files with includes have extra inputs
+        import hashlib  # only scripts, -r includes and editables' declarations are such inputs
 
         for file, digest in found["extra_inputs"].items():
             try:
