@@ -22,11 +22,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from monotrail import toml
+from monotrail import fingerprint, toml
 from monotrail.env.writer import ProjectSource
 from monotrail.errors import MonotrailError
 from monotrail.lockfile.model import LockedPackage
-from monotrail.store.inventory import sha256_file
 
 #: The files that declare a source folder's metadata, dependencies and scripts.
 DECLARATIONS = ("pyproject.toml", "setup.cfg", "setup.py")
@@ -167,11 +166,11 @@ def sources(packages: list[LockedPackage]) -> list[ProjectSource]:
 
 
 def declaration_digests(folders: list[str]) -> dict[str, str]:
-    """sha256 of the declaration files present in ``folders`` (path -> digest)."""
+    """``fingerprint.file_digest`` of the declaration files present in ``folders``."""
     found = {}
     for folder in folders:
         for name in DECLARATIONS:
             path = os.path.join(folder, name)
             if os.path.isfile(path):
-                found[path] = sha256_file(path)
+                found[path] = fingerprint.file_digest(path)
     return found

@@ -43,7 +43,8 @@ class Target:
     input_files: tuple[str, ...] = ()
     #: The target's own code, imported from its folders.
     source: ProjectSource = field(default_factory=ProjectSource)
-    #: Files checked on every start (path -> sha256): a change makes the record invalid.
+    #: Files checked on every start (path -> ``fingerprint.file_digest``): a change makes the
+    #: record invalid.
     extra_inputs: dict[str, str] = field(default_factory=dict)
 
 
@@ -63,9 +64,8 @@ def prepare(target: Target, interpreter: Interpreter, compile_bytecode: bool = T
         editable = editables.sources(packages)
         declared = editables.declaration_digests([s.folder for s in editable if s.folder])
         owner: Owner = {**target.owner}
-        if target.input_files or declared:
-            inputs = {**_digests(target.input_files), **declared}
-            owner["inputs"] = {**owner.get("inputs", {}), **inputs}
+        if target.input_files:
+            owner["inputs"] = {**owner.get("inputs", {}), **_digests(target.input_files)}
         with locks.store_shared():
             built = [p for p in packages if not p.editable]
             report = fill.fill_store(built, interpreter, compile_bytecode)
