@@ -91,20 +91,25 @@ def monorepo(tmp_path: Path, index: IndexServer) -> Path:
         'liba = { path = "../../libs/liba", develop = true }\n'
         f'[[tool.poetry.source]]\nname = "local"\nurl = "{index.url}"\npriority = "primary"\n'
     )
+    poetry_lock(app)
+    assert "develop = true" in (app / "poetry.lock").read_text()
+    return root
+
+
+def poetry_lock(project: Path) -> None:
+    """The real ``poetry lock`` (its sources: the local index only)."""
     poetry = BIN / "poetry"
     if not poetry.exists():
         pytest.skip("poetry is not installed in the test venv")
     env = {k: v for k, v in os.environ.items() if not k.startswith("POETRY_")}
     env.update(
-        POETRY_CACHE_DIR=str(tmp_path / "poetry-cache"),
-        POETRY_CONFIG_DIR=str(tmp_path / "poetry-config"),
+        POETRY_CACHE_DIR=str(project / ".poetry-cache"),
+        POETRY_CONFIG_DIR=str(project / ".poetry-config"),
     )
     proc = subprocess.run(
-        [str(poetry), "lock"], cwd=app, env=env, capture_output=True, text=True, timeout=300
+        [str(poetry), "lock"], cwd=project, env=env, capture_output=True, text=True, timeout=300
     )
     assert proc.returncode == 0, proc.stderr
-    assert "develop = true" in (app / "poetry.lock").read_text()
-    return root
 
 
 def test_poetry_develop_path_dependency(
@@ -129,12 +134,21 @@ def test_poetry_develop_path_dependency(
     assert show(app, offline_env)["value"] == 2
     assert records(home) == before
 
-    # New dependencies in liba's pyproject.toml: the environment is made again.
-    liba(lib, dependencies='"alpha", "beta>=2"', value="3")
+    # New dependencies in liba's pyproject.toml: the environment is made again, from the lock
+    # as it is (which says what it lacks), then with them once the lock is made again.
+    liba(lib, dependencies='"alpha", "nsa-one>=1"', value="3")
+    proc = run([monotrail_exe(), "run", "python", "-c", "import nsa.one"], app, offline_env)
+    assert proc.returncode != 0
+    assert f"{lib}: liba needs nsa-one>=1, the lock does not have it; lock again" in proc.stderr
     after = show(app, offline_env)
     assert after["value"] == 3
-    assert after["requires"] == ["alpha", "beta>=2"]
+    assert after["requires"] == ["alpha", "nsa-one>=1"]
     assert records(home) != before
+    poetry_lock(app)
+    code = "import nsa.one; print(nsa.one.NAME)"
+    proc = run([monotrail_exe(), "run", "python", "-c", code], app, offline_env)
+    assert (proc.returncode, proc.stdout) == (0, "one\n"), proc.stderr
+    assert "lock again" not in proc.stderr
 
 
 def test_requirements_editable_line(

@@ -13,7 +13,9 @@ lines of a requirements file, uv ``editable`` sources and uv workspace members a
 
 Edits to its code show at once. What it declares (its ``pyproject.toml``, ``setup.cfg`` or
 ``setup.py``) is an input of the environment: ``declaration_digests`` go into the env record's
-``extra_inputs``, so a change to one makes the environment again.
+``extra_inputs``, so a change to one makes the environment again. The packages still come from the
+lock as it is: a requirement the lock does not meet is said in one line (``unmet``), as the lock
+needs a new run of its locker.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from monotrail import fingerprint, toml
 from monotrail.env.writer import ProjectSource
 from monotrail.errors import MonotrailError
 from monotrail.lockfile.model import LockedPackage
+from monotrail.names import canonical_name
 
 #: The files that declare a source folder's metadata, dependencies and scripts.
 DECLARATIONS = ("pyproject.toml", "setup.cfg", "setup.py")
@@ -162,6 +165,30 @@ def sources(packages: list[LockedPackage]) -> list[ProjectSource]:
             src = folder / "src"
             source.head.append(str(src if src.is_dir() else folder))
         found.append(source)
+    return found
+
+
+def unmet(
+    editable: list[ProjectSource], packages: list[LockedPackage], markers: dict[str, str]
+) -> list[str]:
+    """One line per requirement of an editable (under ``markers``) that ``packages`` lack."""
+    from packaging.requirements import Requirement
+
+    have = {canonical_name(p.name): p.version for p in packages}
+    found = []
+    for source in editable:
+        for line in source.requires:
+            requirement = Requirement(line)
+            if requirement.marker and not requirement.marker.evaluate({**markers, "extra": ""}):
+                continue
+            version = have.get(canonical_name(requirement.name))
+            if version is not None and requirement.specifier.contains(version, prereleases=True):
+                continue
+            locked = f"the lock has {version}" if version else "the lock does not have it"
+            found.append(
+                f"{source.folder}: {source.name} needs {requirement.name}{requirement.specifier}, "
+                f"{locked}; lock again to install it"
+            )
     return found
 
 

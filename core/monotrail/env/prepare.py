@@ -13,6 +13,7 @@ way is one ``error:`` line.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -63,6 +64,8 @@ def prepare(target: Target, interpreter: Interpreter, compile_bytecode: bool = T
         packages = target.packages(interpreter)
         editable = editables.sources(packages)
         declared = editables.declaration_digests([s.folder for s in editable if s.folder])
+        for line in editables.unmet(editable, packages, interpreter.markers):
+            print(line, file=sys.stderr)
         owner: Owner = {**target.owner}
         if target.input_files:
             owner["inputs"] = {**owner.get("inputs", {}), **_digests(target.input_files)}
