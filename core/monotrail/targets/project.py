@@ -151,11 +151,38 @@ def _find_workspace_root(directory: str) -> str | None:
         except OSError:
             text = ""
         if "workspace" in text:
-            members = _workspace_members(pyproject)
+            members = _workspace_globs(text) or _workspace_members(pyproject)
             if members is not None:
                 return parent if _is_member(parent, directory, *members) else None
         child, parent = parent, os.path.dirname(parent)
     return None
+
+
+def _workspace_globs(text: str) -> tuple[list[str], list[str]] | None:
+    """``_workspace_members`` without a TOML parser (whose imports cost a run from a member
+    more than the rest of its start), for the plain form: a ``[tool.uv.workspace]`` table with
+    ``members`` and ``exclude`` arrays of quoted strings. None for anything else."""
+    header = "\n[tool.uv.workspace]\n"
+    start = ("\n" + text).find(header)
+    if start < 0:
+        return None
+    body = text[start - 1 + len(header) :].split("\n[", 1)[0]
+    found: dict[str, list[str]] = {"members": [], "exclude": []}
+    for item in body.split("]"):
+        key, equals, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not key and not value:
+            continue
+        if not equals or key not in found or not value.startswith("[") or "#" in item:
+            return None
+        for word in value[1:].split(","):
+            word = word.strip()
+            if not word:
+                continue
+            if len(word) < 2 or word[0] not in "\"'" or word[-1] != word[0] or "\\" in word:
+                return None
+            found[key].append(word[1:-1])
+    return found["members"], found["exclude"]
 
 
 def _workspace_members(pyproject: str) -> tuple[list[str], list[str]] | None:
@@ -178,16 +205,41 @@ def _workspace_members(pyproject: str) -> tuple[list[str], list[str]] | None:
 
 
 def _is_member(root: str, directory: str, members: list[str], exclude: list[str]) -> bool:
-    import glob
+    """Whether the globs (relative to ``root``, as uv expands them) take ``directory`` in."""
+    relative = os.path.relpath(directory, root).split(os.sep)
 
     def matched(patterns: list[str]) -> bool:
-        for pattern in patterns:
-            found = glob.glob(os.path.join(glob.escape(root), pattern), recursive=True)
-            if any(os.path.abspath(f) == directory for f in found):
-                return True
-        return False
+        return any(_glob_matches(p, root, directory, relative) for p in patterns)
 
     return matched(members) and not matched(exclude)
+
+
+def _glob_matches(pattern: str, root: str, directory: str, relative: list[str]) -> bool:
+    parts = [p for p in pattern.split("/") if p not in ("", ".")]
+    if "**" in parts or any(c in pattern for c in "?[") or len(parts) != len(relative):
+        import glob  # the rare case: glob itself, whose imports cost milliseconds
+
+        found = glob.glob(os.path.join(glob.escape(root), pattern), recursive=True)
+        return any(os.path.abspath(f) == directory for f in found)
+    return all(_part_matches(p, n) for p, n in zip(parts, relative, strict=True))
+
+
+def _part_matches(part: str, name: str) -> bool:
+    """One path component against a glob component with ``*`` only (not hidden names)."""
+    if "*" not in part:
+        return part == name
+    pieces = part.split("*")
+    if name.startswith(".") and not part.startswith("."):
+        return False
+    position, end = len(pieces[0]), len(name) - len(pieces[-1])
+    if end < position or not (name.startswith(pieces[0]) and name.endswith(pieces[-1])):
+        return False
+    for piece in pieces[1:-1]:
+        found = name.find(piece, position, end)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    return True
 
 
 def _project(root: str, kind: str) -> Project:
