@@ -150,6 +150,10 @@ def test_poetry_develop_path_dependency(
     assert (proc.returncode, proc.stdout) == (0, "one\n"), proc.stderr
     assert "lock again" not in proc.stderr
 
+    lib.rename(monorepo / "liba-away")
+    proc = run([monotrail_exe(), "run", "python", "-c", "pass"], app, offline_env)
+    assert_one_line_error(proc, "poetry.lock", "liba", "../../libs/liba", "missing")
+
 
 def test_requirements_editable_line(
     tmp_path: Path, index: IndexServer, offline_env: dict[str, str], home: Path
