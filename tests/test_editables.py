@@ -301,3 +301,34 @@ def test_member_globs_match_as_glob_does(tmp_path: Path) -> None:
                  '[tool.uv.workspace]\nmembers = ["a"]  # comment\n',
                  '[tool.uv.workspace]\nmembers = ["a\\\\b"]\n']:  # fmt: skip
         assert project._workspace_globs(text) is None
+
+
+def test_uv_virtual_root_installs_every_member_and_editable_path_source(
+    tmp_path: Path, index: IndexServer, offline_env: dict[str, str]
+) -> None:
+    """At a workspace root that is no package, ``uv sync`` installs every member and the root's
+    default groups; an ``editable = true`` path source outside the workspace imports in place."""
+    root = tmp_path / "ws"
+    (root / "libs").mkdir(parents=True)
+    liba(root / "libs" / "liba", dependencies="")
+    outside = liba(tmp_path / "outside", dependencies='"beta"')
+    (outside / "pyproject.toml").write_text(
+        (outside / "pyproject.toml").read_text().replace('"liba"', '"outside"')
+    )
+    (outside / "src" / "liba").rename(outside / "src" / "outside")
+    (root / "pyproject.toml").write_text(
+        '[tool.uv.workspace]\nmembers = ["libs/*"]\n'
+        '[dependency-groups]\ndev = ["outside"]\n'
+        '[tool.uv.sources]\noutside = { path = "../outside", editable = true }\n'
+    )
+    uv_lock(root, index, tmp_path)
+    assert 'source = { editable = "../outside" }' in (root / "uv.lock").read_text()
+    code = "import liba, outside, beta; print(liba.__file__, outside.__file__, beta.VALUE)"
+    proc = run([monotrail_exe(), "run", "python", "-c", code], root, offline_env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [
+        str(root / "libs" / "liba" / "src" / "liba" / "__init__.py"),
+        str(outside / "src" / "outside" / "__init__.py"),
+        "beta-2",
+    ]
+    assert "Building" not in proc.stderr
