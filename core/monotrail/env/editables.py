@@ -129,21 +129,23 @@ def _requires(
     for extra, names in (poetry.get("extras") or {}).items():
         for item in names or ():
             extras_of.setdefault(str(item), []).append(str(extra))
-    for dep_name, constraint in dependencies.items():
+    for dep_name, constraints in dependencies.items():
         if dep_name == "python":
             continue
-        try:
-            dependency = Factory.create_dependency(dep_name, constraint, root_dir=folder)
-        except (ValueError, TypeError) as err:
-            raise MonotrailError(f"{pyproject}: dependency {dep_name}: {err}") from None
-        line = dependency.to_pep_508()
-        if dependency.is_optional():
-            extras = extras_of.get(dep_name, [])
-            if not extras:
-                continue
-            either = " or ".join(f'extra == "{e}"' for e in extras)
-            line += f" and ({either})" if ";" in line else f"; {either}"
-        found.append(line)
+        # Several constraints (a list) are one dependency each, told apart by their markers.
+        for constraint in constraints if isinstance(constraints, list) else [constraints]:
+            try:
+                dependency = Factory.create_dependency(dep_name, constraint, root_dir=folder)
+            except (ValueError, TypeError) as err:
+                raise MonotrailError(f"{pyproject}: dependency {dep_name}: {err}") from None
+            line = dependency.to_pep_508()
+            if dependency.is_optional():
+                extras = extras_of.get(dep_name, [])
+                if not extras:
+                    continue
+                either = " or ".join(f'extra == "{e}"' for e in extras)
+                line += f" and ({either})" if ";" in line else f"; {either}"
+            found.append(line)
     return found
 
 
