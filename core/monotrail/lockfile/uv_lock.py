@@ -22,6 +22,7 @@ Registry and editable sources are read so far: any other source kind is a clear 
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -89,8 +90,6 @@ class UvPackage:
 
 
 def _same_folder(first: str, second: str) -> bool:
-    import posixpath
-
     return posixpath.normpath(first) == posixpath.normpath(second)
 
 
@@ -128,12 +127,11 @@ class UvLock:
         )
         groups = {}
         for group, items in declared.items():
-            edges = []
-            for item in toml.array(items, f"dependency-groups {group}", self.path):
-                table = toml.table(item, f"dependency-groups {group}", self.path)
-                edge = _dependency(self.path, {**table, "version": None})
-                edges.append(edge)
-            groups[canonical_name(str(group))] = tuple(edges)
+            where = f"dependency-groups {group}"
+            groups[canonical_name(str(group))] = tuple(
+                _dependency(self.path, toml.table(item, where, self.path))
+                for item in toml.array(items, where, self.path)
+            )
         return UvPackage(
             name="",
             version="",
