@@ -232,6 +232,15 @@ def test_uv_workspace_from_root_and_member(
     assert show(root / "libs" / "liba", offline_env)["requires"] == ["libb"]
     proc = run([monotrail_exe(), "run", "command", "liba-hello"], root / "libs", offline_env)
     assert (proc.returncode, proc.stdout) == (0, "hello from liba 1\n"), proc.stderr  # the root's
+    # A new console script in a member's pyproject.toml: there on the next run.
+    lib_pyproject = root / "libs" / "liba" / "pyproject.toml"
+    lib_pyproject.write_text(
+        lib_pyproject.read_text().replace(
+            'liba-hello = "liba:hello"', 'liba-hello = "liba:hello"\nliba-bye = "liba:hello"'
+        )
+    )
+    proc = run([monotrail_exe(), "run", "command", "liba-bye"], root, offline_env)
+    assert (proc.returncode, proc.stdout) == (0, "hello from liba 1\n"), proc.stderr
     for folder in (root, root / "libs" / "liba", root / "libs" / "libb"):
         assert not (folder / "poetry.lock").exists()
     assert (root / "uv.lock").read_bytes() == lock_before
