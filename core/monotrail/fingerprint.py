@@ -13,6 +13,15 @@ except ImportError:  # an interpreter built without it: hashlib has a fallback o
     from hashlib import blake2b
 
 
+def file_digest(path: str) -> str:
+    """A digest of a file's content ("missing" when it cannot be read)."""
+    try:
+        with open(path, "rb") as handle:
+            return digest(handle.read())
+    except OSError:
+        return "missing"
+
+
 def digest(*parts: bytes, size: int = 16) -> str:
     """The hex digest (``2 * size`` characters) of ``parts``, each length-prefixed so that
     ``("ab", "c")`` and ``("a", "bc")`` differ."""

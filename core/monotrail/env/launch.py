@@ -97,15 +97,6 @@ def _key(
     return fingerprint.digest(*chunks)
 
 
-def file_digest(path: str) -> str:
-    """A digest of a file's content ("missing" when it cannot be read)."""
-    try:
-        with open(path, "rb") as handle:
-            return fingerprint.digest(handle.read())
-    except OSError:
-        return "missing"
-
-
 def load_valid_record(key: str) -> EnvRecord | None:
     """The env record for ``key`` if it exists and everything it points at is still there.
 
@@ -119,16 +110,9 @@ def load_valid_record(key: str) -> EnvRecord | None:
     for entry in found["entries"]:
         if not os.path.isdir(entry):
             return None
-    if found["extra_inputs"]:
-        import hashlib  # only scripts and requirements files with includes have extra inputs
-
-        for file, digest in found["extra_inputs"].items():
-            try:
-                with open(file, "rb") as handle:
-                    if hashlib.sha256(handle.read()).hexdigest() != digest:
-                        return None
-            except OSError:
-                return None
+    for file, digest in found["extra_inputs"].items():
+        if fingerprint.file_digest(file) != digest:
+            return None
     for folder in (found["boot"], found["bin"]):
         if not os.path.isdir(folder):
             return None

@@ -2,19 +2,22 @@
 
 Every kind of target (targets/: a project folder, a PEP 723 script, a ppipx app, a from-git
 checkout, a notebook) describes itself as a ``Target``: the key of its env record, how to get its
-packages for an interpreter (a lock file read, or a resolution through the resolution cache),
-its own source and who owns the environment. ``prepare`` does the rest, the same for all: it
-checks that the store is writable, fills it (download, build, unpack, bytecode) and writes the
-env record, with the store's file lock held shared so that gc never sees new entries that no
-env record references yet. A disk that fills up on the way is one ``error:`` line.
+packages for an interpreter (a lock file read, or a resolution through the resolution cache), its
+own source and who owns the environment. ``prepare`` does the rest, the same for all: it checks
+that the store is writable, fills it (download, build, unpack, bytecode) with every package but
+the editable ones (``env.editables``: imported from their folders, whose declaration files become
+inputs checked on every start) and writes the env record, with the store's file lock held shared
+so that gc never sees new entries that no env record references yet. A disk that fills up on the
+way is one ``error:`` line.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from monotrail.env import writer
+from monotrail.env import editables, writer
 from monotrail.env.writer import ProjectSource
 from monotrail.lockfile.model import LockedPackage
 from monotrail.python.interpreter import Interpreter
@@ -41,7 +44,8 @@ class Target:
     input_files: tuple[str, ...] = ()
     #: The target's own code, imported from its folders.
     source: ProjectSource = field(default_factory=ProjectSource)
-    #: Files checked on every start (path -> sha256): a change makes the record invalid.
+    #: Files checked on every start (path -> ``fingerprint.file_digest``): a change makes the
+    #: record invalid.
     extra_inputs: dict[str, str] = field(default_factory=dict)
     #: A project's ``launch.content_key``: copies of the project derive from this environment.
     content_key: str | None = None
@@ -60,18 +64,23 @@ def prepare(target: Target, interpreter: Interpreter, compile_bytecode: bool = T
     layout.check_writable()
     with layout.write_errors():
         packages = target.packages(interpreter)
+        editable = editables.sources(packages)
+        declared = editables.declaration_digests([s.folder for s in editable if s.folder])
+        for line in editables.unmet(editable, packages, interpreter.markers):
+            print(line, file=sys.stderr)
         owner: Owner = {**target.owner}
         if target.input_files:
             owner["inputs"] = {**owner.get("inputs", {}), **_digests(target.input_files)}
         with locks.store_shared():
-            report = fill.fill_store(packages, interpreter, compile_bytecode)
+            built = [p for p in packages if not p.editable]
+            report = fill.fill_store(built, interpreter, compile_bytecode)
             record = writer.write_record(
                 target.key,
                 interpreter,
                 report.entries,
-                target.source,
+                [target.source, *editable],
                 owner,
-                target.extra_inputs,
+                {**target.extra_inputs, **declared},
                 compile_bytecode,
                 target.content_key,
             )

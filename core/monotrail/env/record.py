@@ -73,8 +73,8 @@ if TYPE_CHECKING:  # typing costs milliseconds on the fast path
         scripts: list[str]
         #: ``[name, version]`` of each entry, in the order of ``entries``.
         packages: list[list[str]]
-        #: Files (path -> sha256) checked on every start: a PEP 723 script's block, a
-        #: requirements file's ``-r`` includes.
+        #: Files (path -> ``fingerprint.file_digest``, no hashlib on the fast path) checked on
+        #: every start: a requirements file's ``-r`` includes, editables' pyproject.toml.
         extra_inputs: dict[str, str]
         #: Whether the entries have bytecode for this interpreter (``install`` is a no-op then).
         bytecode: bool

@@ -2,12 +2,14 @@
 
 Next to the record: the bootstrap folder (shared by every environment of one monotrail), and the
 environment's own folder ``envs/<key>/`` with ``bin/`` (console scripts that work from anywhere)
-and ``site/`` (a dist-info for the project itself). The folder is made aside and swapped in, the
-record written in one rename: a record never points at half-written folders.
+and ``site/`` (a dist-info for the project itself and each editable package, ``env.editables``).
+The folder is made aside and swapped in, the record written in one rename: a record never points
+at half-written folders.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -28,7 +30,10 @@ if TYPE_CHECKING:
 
 @dataclass
 class ProjectSource:
-    """The target's own code, imported from its folders as with an editable install."""
+    """The target's own code, or an editable package, imported from its folders."""
+
+    #: The source folder it was read from (None: the target has no folder of its own).
+    folder: str | None = None
 
     #: Folders put on ``sys.path`` before the entries.
     head: list[str] = field(default_factory=list)
@@ -41,6 +46,8 @@ class ProjectSource:
     name: str | None = None
     version: str | None = None
     entry_points: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: ``Requires-Dist`` lines of its dist-info.
+    requires: list[str] = field(default_factory=list)
 
 
 def boot_dir(interpreter: Interpreter) -> Path:
@@ -113,15 +120,21 @@ def _write_executable(path: Path, content: bytes) -> None:
 
 
 def _write_project_metadata(site: Path, source: ProjectSource) -> None:
-    """A dist-info for the project itself, as Poetry's install of the root project has."""
+    """A dist-info for the project itself or an editable, as an editable install has."""
     if not source.name or not source.version:
         return
     dist = site / f"{source.name.replace('-', '_')}-{source.version}.dist-info"
+    if dist.exists():
+        return  # the same distribution twice (the project also listed as an editable)
     dist.mkdir(parents=True)
+    requires = "".join(f"Requires-Dist: {line}\n" for line in source.requires)
     (dist / "METADATA").write_text(
-        f"Metadata-Version: 2.1\nName: {source.name}\nVersion: {source.version}\n"
+        f"Metadata-Version: 2.1\nName: {source.name}\nVersion: {source.version}\n{requires}"
     )
     (dist / "INSTALLER").write_text("monotrail\n")
+    if source.folder is not None:
+        url = json.dumps({"url": Path(source.folder).as_uri(), "dir_info": {"editable": True}})
+        (dist / "direct_url.json").write_text(url + "\n")
     groups = dict(source.entry_points)
     if source.scripts:
         groups["console_scripts"] = {**source.scripts, **groups.get("console_scripts", {})}
@@ -138,7 +151,7 @@ def write_record(
     key: str,
     interpreter: Interpreter,
     entries: list[Entry],
-    source: ProjectSource,
+    sources: list[ProjectSource],
     owner: Owner,
     extra_inputs: dict[str, str],
     compiled: bool,
@@ -146,9 +159,10 @@ def write_record(
 ) -> EnvRecord:
     """Write the env record (and its folder) for ``key``; returns the record.
 
-    ``compiled`` says that the entries have bytecode for ``interpreter``; ``content_key`` (a
-    project's ``launch.content_key``) lets a copy of the project derive its environment from
-    this one (``env.derive``).
+    ``sources`` are the target's own code and its editable packages: the first one's console
+    scripts win. ``compiled`` says that the entries have bytecode for ``interpreter``;
+    ``content_key`` (a project's ``launch.content_key``) lets a copy of the project derive its
+    environment from this one (``env.derive``).
     """
     record_file = record.path_of(key)
     bin_dir = paths.envs_dir() / key / "bin"
@@ -168,11 +182,20 @@ def write_record(
     (tmp_env / "site").mkdir()
     executable = isolated.launch_path(interpreter)
     header = _polyglot_header(record_file, boot, executable)
-    scripts = _write_scripts(tmp_env / "bin", header, entries, source.scripts)
-    _write_project_metadata(tmp_env / "site", source)
+    source_scripts: dict[str, str] = {}
+    head: list[str] = []
+    flat: dict[str, str] = {}
+    for source in reversed(sources):
+        source_scripts.update(source.scripts)
+        flat.update(source.flat)
+    for source in sources:
+        head.extend(folder for folder in source.head if folder not in head)
+        _write_project_metadata(tmp_env / "site", source)
+    scripts = _write_scripts(tmp_env / "bin", header, entries, source_scripts)
     env_dir.parent.mkdir(parents=True, exist_ok=True)
     _fs.replace_folder(tmp_env, env_dir)
-    head = [*source.head, str(env_dir / "site")] if source.name else source.head
+    if any(source.name for source in sources):
+        head.append(str(env_dir / "site"))
     written: EnvRecord = {
         **owner,
         "format": record.FORMAT,
@@ -185,7 +208,7 @@ def write_record(
         "boot": str(boot),
         "bin": str(bin_dir),
         "head": head,
-        "flat": source.flat,
+        "flat": flat,
         "entries": [str(e.path) for e in entries],
         "index": index,
         "pth": pth,

@@ -187,4 +187,13 @@ def _locked_package(
         )
     if not artifacts and source_dir is None:
         raise MonotrailError(f"{lock_path}: {name} {version} lists no files")
-    return LockedPackage(canonical_name(name), version, artifacts, indexes, source_dir)
+    # `develop = true`: the folder is imported in place (env.editables), not built.
+    editable = source_dir is not None and package.get("develop") is True
+    if editable and not Path(str(source_dir)).is_dir():
+        raise MonotrailError(
+            f"{lock_path}: {name} is locked from the folder {source['url']}, which is missing "
+            "(restore it, or run `poetry lock` if it moved)"
+        )
+    return LockedPackage(
+        canonical_name(name), version, artifacts, indexes, source_dir, editable=editable
+    )

@@ -11,11 +11,18 @@ The root package also keeps what it was locked from (``[package.metadata]``): ``
 compares that with pyproject.toml, the cheap check uv makes before it would re-lock. monotrail
 never writes uv.lock; a stale one is used as it is.
 
-Only registry packages are read so far: any other source kind is a clear error.
+A workspace has one uv.lock at its root; each member is a package whose source is its folder
+(``editable = "libs/a"``, or ``virtual`` for a member that is not a package). The walk then starts
+from the member the command runs in; at a root that is no package itself (a virtual workspace),
+it starts from every member, as ``uv sync`` does there. Members and ``editable`` path sources
+are editable packages (``env.editables``); virtual ones add only their dependencies.
+
+Registry and editable sources are read so far: any other source kind is a clear error.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,8 +39,11 @@ from monotrail.python.interpreter import Interpreter
 FILENAME = "uv.lock"
 #: The lock format this module reads; uv adds compatible changes as new ``revision`` numbers.
 VERSION = 1
-#: The source kinds uv writes for the project itself.
+#: The source kinds uv writes for the project itself and for workspace members.
 _ROOT_SOURCES = ("editable", "virtual")
+#: The source kinds imported in place from a folder (``workspace``: a member, as some uv
+#: versions write it).
+_EDITABLE_SOURCES = ("editable", "workspace")
 
 
 @dataclass(frozen=True)
@@ -71,9 +81,16 @@ class UvPackage:
     def __str__(self) -> str:
         return f"{self.name} {self.version}".strip()
 
-    @property
-    def is_root(self) -> bool:
-        return self.source_kind in _ROOT_SOURCES and self.source == "."
+    def is_member(self, folder: str) -> bool:
+        """Whether this is the workspace member (or the project) in ``folder`` (relative to the
+        lock's folder, "/"-separated)."""
+        return self.source_kind in (*_ROOT_SOURCES, "workspace") and _same_folder(
+            self.source, folder
+        )
+
+
+def _same_folder(first: str, second: str) -> bool:
+    return posixpath.normpath(first) == posixpath.normpath(second)
 
 
 @dataclass(frozen=True)
@@ -85,14 +102,47 @@ class UvLock:
     #: The Pythons the lock was made for (a PEP 440 specifier; empty: any).
     requires_python: str
     packages: tuple[UvPackage, ...]
+    #: ``[manifest]``: the workspace's members and a virtual root's dependency groups.
+    manifest: dict[str, Any]
 
-    def root(self) -> UvPackage:
+    def root(self, folder: str = ".") -> UvPackage:
+        """The package of the project in ``folder`` (relative to the lock's folder): the walk
+        starts there. A virtual workspace root stands for all its members."""
         for package in self.packages:
-            if package.is_root:
+            if package.is_member(folder):
                 return package
+        members = self.manifest.get("members")
+        if _same_folder(folder, ".") and isinstance(members, list) and members:
+            return self._virtual_root([canonical_name(str(m)) for m in members])
         raise MonotrailError(
-            f"{self.path}: no package for the project itself (source `editable` or `virtual` "
-            '= "."); run `uv lock`'
+            f"{self.path}: no package for the project in {folder!r} (source `editable` or "
+            f'`virtual` = "{folder}"); run `uv lock`'
+        )
+
+    def _virtual_root(self, members: list[str]) -> UvPackage:
+        """A workspace root that is no package: it needs every member, and its groups
+        (``[manifest.dependency-groups]``, requirements by name)."""
+        declared = toml.table(
+            self.manifest.get("dependency-groups"), "manifest.dependency-groups", self.path
+        )
+        groups = {}
+        for group, items in declared.items():
+            where = f"dependency-groups {group}"
+            groups[canonical_name(str(group))] = tuple(
+                _dependency(self.path, toml.table(item, where, self.path))
+                for item in toml.array(items, where, self.path)
+            )
+        return UvPackage(
+            name="",
+            version="",
+            source_kind="virtual",
+            source=".",
+            dependencies=tuple(Dependency(m, None, (), None) for m in members),
+            optional={},
+            groups=groups,
+            resolution_markers=(),
+            artifacts=(),
+            metadata={},
         )
 
 
@@ -112,6 +162,7 @@ def read(path: Path) -> UvLock:
         revision if isinstance(revision, int) else 0,
         str(data.get("requires-python") or ""),
         tuple(_package(path, toml.table(item, "package", path)) for item in packages),
+        toml.table(data.get("manifest"), "manifest", path),
     )
 
 
@@ -163,7 +214,7 @@ def _package(path: Path, table: dict[str, Any]) -> UvPackage:
 
 def _dependency(path: Path, table: dict[str, Any]) -> Dependency:
     name = canonical_name(_text(table, "name", path, "a dependency"))
-    extras = toml.array(table.get("extra"), f"extra of {name}", path)
+    extras = toml.array(table.get("extra", table.get("extras")), f"extra of {name}", path)
     version, marker = table.get("version"), table.get("marker")
     return Dependency(
         name,
@@ -193,22 +244,29 @@ def _artifact(path: Path, table: dict[str, Any], source: dict[str, Any]) -> Arti
 
 
 def select(
-    project_dir: Path, interpreter: Interpreter, extras: list[str], groups: list[str]
+    project_dir: Path,
+    interpreter: Interpreter,
+    extras: list[str],
+    groups: list[str],
+    workspace_dir: Path | None = None,
 ) -> list[LockedPackage]:
     """What ``uv sync --frozen`` installs for ``interpreter`` (the project itself aside).
 
     ``groups`` are added to the project's default groups (``[tool.uv] default-groups``, else
     ``dev``); a group written ``!name`` is left out. A stale lock is used as it is, with a
-    one-line note on stderr.
+    one-line note on stderr. ``workspace_dir`` is the root of the workspace the project is a
+    member of, which holds the lock (default: the project's own folder).
     """
+    import os
     import sys
 
+    lock_dir = workspace_dir or project_dir
     pyproject_path = project_dir / "pyproject.toml"
-    lock_path = project_dir / FILENAME
+    lock_path = lock_dir / FILENAME
     lock = read(lock_path)
-    root = lock.root()
+    root = lock.root(Path(os.path.relpath(project_dir, lock_dir)).as_posix())
     pyproject = toml.load(pyproject_path) if pyproject_path.is_file() else {}
-    if stale_reason(lock, pyproject) is not None:
+    if stale_reason(lock, pyproject, root) is not None:
         print(
             f"{lock_path} is out of date with pyproject.toml; using it as it is "
             "(run `uv lock` to update it)",
@@ -363,7 +421,7 @@ def _walk(
                 continue
             done.add((package.name, package.version, extra))
             if not extra:
-                if not package.is_root:
+                if package is not root and package.source_kind != "virtual":
                     selected[package.name, package.version] = package
                 follow(package, package.dependencies)
             else:
@@ -386,6 +444,14 @@ def _without_conflict_items(marker: str, active: set[str]) -> str:
 
 
 def _locked(path: Path, package: UvPackage) -> LockedPackage:
+    if package.source_kind in _EDITABLE_SOURCES:
+        folder = (path.parent / package.source).resolve()
+        if not folder.is_dir():
+            raise MonotrailError(
+                f"{path}: {package.name} is locked from the folder {package.source}, which is "
+                "missing (restore it, or run `uv lock` if it left the workspace)"
+            )
+        return LockedPackage(package.name, package.version, [], [], str(folder), editable=True)
     if package.source_kind != "registry":
         raise MonotrailError(
             f"{path}: {package} is locked from "
@@ -538,15 +604,18 @@ def _expand_groups(declared: dict[str, Any]) -> dict[str, list[str]]:
     return {name: expand(name, (name,)) for name in by_name}
 
 
-def stale_reason(lock: UvLock, pyproject: dict[str, Any]) -> str | None:
-    """Why the lock's root no longer matches pyproject.toml, or None when it does (or when
-    pyproject.toml's requirements are dynamic, which only a build would tell)."""
+def stale_reason(
+    lock: UvLock, pyproject: dict[str, Any], root: UvPackage | None = None
+) -> str | None:
+    """Why the lock's ``root`` (default: the package in the lock's folder) no longer matches
+    pyproject.toml, or None when it does (or when pyproject.toml's requirements are dynamic,
+    which only a build would tell)."""
     from packaging.requirements import InvalidRequirement
 
     project = pyproject.get("project")
     if not isinstance(project, dict) or "dependencies" in (project.get("dynamic") or ()):
         return None
-    root = lock.root()
+    root = root or lock.root()
     metadata = root.metadata
     optional = project.get("optional-dependencies") or {}
     declared_groups = pyproject.get("dependency-groups") or {}

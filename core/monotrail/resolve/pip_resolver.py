@@ -115,9 +115,9 @@ def packages_from_report(report: dict[str, Any]) -> list[LockedPackage]:
                 f"{name}: version-control requirements ({url}) are not supported yet"
             )
         if "dir_info" in info:
-            packages.append(
-                LockedPackage(name, version, [], source_dir=unquote(urlsplit(url).path))
-            )
+            editable = info["dir_info"].get("editable") is True  # a `-e PATH` line
+            folder = unquote(urlsplit(url).path)
+            packages.append(LockedPackage(name, version, [], source_dir=folder, editable=editable))
             continue
         hashes = dict(info.get("archive_info", {}).get("hashes", {}))
         legacy = info.get("archive_info", {}).get("hash")

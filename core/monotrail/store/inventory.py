@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from monotrail import paths
+from monotrail import fingerprint, paths
 from monotrail.env import record
 from monotrail.names import canonical_name
 
@@ -91,14 +91,16 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-def _changed(files: object) -> str | None:
-    """Why a ``{path: sha256}`` map no longer describes the files, None when it does."""
+def _changed(files: object, digest_of: Callable[[str], str]) -> str | None:
+    """Why a ``{path: digest}`` map no longer describes the files, None when it does."""
     if not isinstance(files, dict):
         return None
     for name, digest in files.items():
         try:
-            actual = sha256_file(name)
+            actual = digest_of(name)
         except OSError:
+            actual = "missing"
+        if actual == "missing":  # fingerprint.file_digest's word for it
             return f"{name} is gone"
         if digest and actual != digest:
             return f"{name} changed"
@@ -119,7 +121,9 @@ def dead_because(data: EnvRecord | None) -> str | None:
     project = data.get("project")
     if project and not os.path.isdir(str(project)):
         return f"project {project} is gone"
-    reason = _changed(data.get("inputs")) or _changed(data.get("extra_inputs"))
+    reason = _changed(data.get("inputs"), sha256_file) or _changed(
+        data.get("extra_inputs"), fingerprint.file_digest
+    )
     if reason:
         return reason
     interpreter = str(data.get("base_interpreter") or data.get("interpreter") or "")

@@ -2,6 +2,12 @@
 
 Stdlib only and light: this runs on the ``run`` fast path, so it works on ``os.path`` strings
 and imports pathlib only when a caller asks for ``Path`` objects.
+
+A member of a uv workspace is a uv project whose uv.lock is the workspace root's: the nearest
+folder above it whose pyproject.toml has ``[tool.uv.workspace]``, when that table's ``members``
+globs (less its ``exclude`` globs) take the member's folder in, as uv finds it. Only a folder with
+a pyproject.toml and no lock file of its own is looked at this way, so the search costs a
+project with a lock nothing.
 """
 
 from __future__ import annotations
@@ -25,13 +31,22 @@ _MARKERS = ("poetry.lock", "pyproject.toml", "requirements.txt")
 class Project:
     """A project directory and how its dependencies are declared."""
 
-    __slots__ = ("root_dir", "kind", "input_files")
+    __slots__ = ("root_dir", "kind", "input_files", "workspace_dir")
 
-    def __init__(self, root_dir: str, kind: str, input_files: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        root_dir: str,
+        kind: str,
+        input_files: tuple[str, ...],
+        workspace_dir: str | None = None,
+    ) -> None:
         self.root_dir = root_dir
         self.kind = kind
         #: The files whose content decides the environment (hashed into the env key).
         self.input_files = input_files
+        #: The root of the uv workspace this project is a member of, which holds its uv.lock
+        #: (None: the project's own folder holds its lock).
+        self.workspace_dir = workspace_dir
 
     @property
     def root(self) -> Path:
@@ -44,6 +59,12 @@ class Project:
         from pathlib import Path
 
         return tuple(Path(p) for p in self.input_files)
+
+    @property
+    def workspace(self) -> Path | None:
+        from pathlib import Path
+
+        return None if self.workspace_dir is None else Path(self.workspace_dir)
 
     @property
     def requirements(self) -> Path:
@@ -70,6 +91,8 @@ def kind_of(directory: str) -> str | None:
                 text = handle.read()
         except OSError:
             text = ""
+        if "[tool.uv.workspace]" in text or _workspace_root(directory) is not None:
+            return UV  # a uv workspace (root or member): the workspace's uv.lock decides
         if "[tool.poetry" in text:
             return POETRY
     if isfile(join(directory, "requirements.txt")):
@@ -108,7 +131,127 @@ def discover(start: str | None = None, explicit: str | os.PathLike[str] | None =
     )
 
 
+def _workspace_root(directory: str) -> str | None:
+    """The root of the uv workspace that has ``directory`` as a member, or None."""
+    if directory not in _WORKSPACES:
+        _WORKSPACES[directory] = _find_workspace_root(directory)
+    return _WORKSPACES[directory]
+
+
+_WORKSPACES: dict[str, str | None] = {}
+
+
+def _find_workspace_root(directory: str) -> str | None:
+    child, parent = directory, os.path.dirname(directory)
+    while parent != child:
+        pyproject = os.path.join(parent, "pyproject.toml")
+        try:
+            with open(pyproject, encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+        except OSError:
+            text = ""
+        if "workspace" in text:
+            members = _workspace_globs(text) or _workspace_members(pyproject)
+            if members is not None:
+                return parent if _is_member(parent, directory, *members) else None
+        child, parent = parent, os.path.dirname(parent)
+    return None
+
+
+def _workspace_globs(text: str) -> tuple[list[str], list[str]] | None:
+    """``_workspace_members`` without a TOML parser (whose imports cost a run from a member
+    more than the rest of its start), for the plain form: a ``[tool.uv.workspace]`` table with
+    ``members`` and ``exclude`` arrays of quoted strings. None for anything else."""
+    header = "\n[tool.uv.workspace]\n"
+    start = ("\n" + text).find(header)
+    if start < 0:
+        return None
+    body = text[start - 1 + len(header) :].split("\n[", 1)[0]
+    found: dict[str, list[str]] = {"members": [], "exclude": []}
+    for item in body.split("]"):
+        key, equals, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not key and not value:
+            continue
+        if not equals or key not in found or not value.startswith("[") or "#" in item:
+            return None
+        for word in value[1:].split(","):
+            word = word.strip()
+            if not word:
+                continue
+            if len(word) < 2 or word[0] not in "\"'" or word[-1] != word[0] or "\\" in word:
+                return None
+            found[key].append(word[1:-1])
+    return found["members"], found["exclude"]
+
+
+def _workspace_members(pyproject: str) -> tuple[list[str], list[str]] | None:
+    """``[tool.uv.workspace]``'s ``members`` and ``exclude`` globs, or None without one."""
+    from pathlib import Path
+
+    from monotrail import toml
+
+    workspace = toml.load(Path(pyproject)).get("tool", {}).get("uv", {}).get("workspace")
+    if not isinstance(workspace, dict):
+        return None
+
+    def globs(key: str) -> list[str]:
+        value = workspace.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise MonotrailError(f"{pyproject}: [tool.uv.workspace] {key} must be a list of globs")
+        return value
+
+    return globs("members"), globs("exclude")
+
+
+def _is_member(root: str, directory: str, members: list[str], exclude: list[str]) -> bool:
+    """Whether the globs (relative to ``root``, as uv expands them) take ``directory`` in."""
+    relative = os.path.relpath(directory, root).split(os.sep)
+
+    def matched(patterns: list[str]) -> bool:
+        return any(_glob_matches(p, root, directory, relative) for p in patterns)
+
+    return matched(members) and not matched(exclude)
+
+
+def _glob_matches(pattern: str, root: str, directory: str, relative: list[str]) -> bool:
+    parts = [p for p in pattern.split("/") if p not in ("", ".")]
+    if "**" in parts or any(c in pattern for c in "?[") or len(parts) != len(relative):
+        import glob  # the rare case: glob itself, whose imports cost milliseconds
+
+        found = glob.glob(os.path.join(glob.escape(root), pattern), recursive=True)
+        return any(os.path.abspath(f) == directory for f in found)
+    return all(_part_matches(p, n) for p, n in zip(parts, relative, strict=True))
+
+
+def _part_matches(part: str, name: str) -> bool:
+    """One path component against a glob component with ``*`` only (not hidden names)."""
+    if "*" not in part:
+        return part == name
+    pieces = part.split("*")
+    if name.startswith(".") and not part.startswith("."):
+        return False
+    position, end = len(pieces[0]), len(name) - len(pieces[-1])
+    if end < position or not (name.startswith(pieces[0]) and name.endswith(pieces[-1])):
+        return False
+    for piece in pieces[1:-1]:
+        found = name.find(piece, position, end)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    return True
+
+
 def _project(root: str, kind: str) -> Project:
+    workspace = None
+    if kind == UV and not os.path.isfile(os.path.join(root, "uv.lock")):
+        workspace = _workspace_root(root)
+        if workspace is not None:
+            names = (
+                os.path.join(root, "pyproject.toml"),
+                os.path.join(workspace, "pyproject.toml"),
+            )
+            return Project(root, kind, (*names, os.path.join(workspace, "uv.lock")), workspace)
     if kind in (POETRY, UV):
         names = ("pyproject.toml", "poetry.lock" if kind == POETRY else "uv.lock")
         candidates = (os.path.join(root, n) for n in names)

@@ -14,6 +14,7 @@ import os
 import re
 from pathlib import Path
 
+from monotrail import fingerprint
 from monotrail.env import launch
 from monotrail.env.prepare import Target
 from monotrail.errors import MonotrailError
@@ -21,7 +22,6 @@ from monotrail.lockfile.model import LockedPackage
 from monotrail.log import logger
 from monotrail.python.interpreter import Interpreter
 from monotrail.resolve import resolution_cache
-from monotrail.store.inventory import sha256_file
 from monotrail.targets import project_source
 from monotrail.targets.project import POETRY, PYLOCK, REQUIREMENTS, UV, Project
 
@@ -60,8 +60,13 @@ def packages(
     if project.kind == UV:
         from monotrail.lockfile import uv_lock
 
-        logger.debug("reading %s", project.root / uv_lock.FILENAME)
-        return uv_lock.select(project.root, interpreter, extras, groups)
+        lock_path = (project.workspace or project.root) / uv_lock.FILENAME
+        if not lock_path.is_file():
+            raise MonotrailError(
+                f"{lock_path.parent}: a uv workspace without uv.lock; run `uv lock`"
+            )
+        logger.debug("reading %s", lock_path)
+        return uv_lock.select(project.root, interpreter, extras, groups, project.workspace)
     if project.kind == POETRY:
         return _poetry_packages(project, interpreter, extras, groups)
     if project.kind == REQUIREMENTS:
@@ -115,7 +120,7 @@ def _selection_key(
 ) -> str:
     """Names what a fresh Poetry lock selects for this target, by content alone."""
     files = ("pyproject.toml", "poetry.lock")  # not input_files: the lock may be new
-    contents = [launch.file_digest(os.path.join(project.root_dir, name)) for name in files]
+    contents = [fingerprint.file_digest(os.path.join(project.root_dir, name)) for name in files]
     return launch.env_key(None, interpreter.executable, extras, groups, ["selection", *contents])
 
 
@@ -136,9 +141,8 @@ def requirement_file_includes(path: Path, seen: set[Path] | None = None) -> dict
         if included in seen:
             continue
         seen.add(included)
-        try:
-            found[str(included)] = sha256_file(included)
-        except OSError:
-            raise MonotrailError(f"{path}: included file {match.group(1)} does not exist") from None
+        found[str(included)] = fingerprint.file_digest(str(included))
+        if found[str(included)] == "missing":
+            raise MonotrailError(f"{path}: included file {match.group(1)} does not exist")
         found.update(requirement_file_includes(included, seen))
     return found

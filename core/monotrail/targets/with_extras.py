@@ -43,7 +43,7 @@ def env_key(
     inputs = [
         "run --with",
         *sorted(f"with={r.strip()}" for r in requirements),
-        *(f"with-requirements={path}|{launch.file_digest(path)}" for path in files),
+        *(f"with-requirements={path}|{fingerprint.file_digest(path)}" for path in files),
     ]
     return launch.env_key(project, executable, extras, groups, inputs)
 
