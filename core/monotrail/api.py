@@ -23,7 +23,7 @@ from monotrail import log
 from monotrail.errors import MonotrailError
 from monotrail.log import configure as configure_logging
 from monotrail.log import set_debug
-from monotrail.targets.project import POETRY, PYLOCK, REQUIREMENTS, UV, Project
+from monotrail.targets.project import POETRY, PYLOCK, PYPROJECT, REQUIREMENTS, UV, Project
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "POETRY",
     "PYLOCK",
+    "PYPROJECT",
     "REQUIREMENTS",
     "UV",
     "Environment",
@@ -86,7 +87,8 @@ def __getattr__(name: str) -> object:
 
 def find_project(path: str | os.PathLike[str] | None = None) -> Project:
     """The project in the folder ``path``; without it, the nearest one at or above the working
-    directory. ``Project.kind`` (UV, POETRY, REQUIREMENTS, PYLOCK) says which file decides."""
+    directory. ``Project.kind`` (UV, POETRY, PYLOCK, REQUIREMENTS, PYPROJECT) says which file
+    decides."""
     from monotrail.targets.project import discover
 
     return discover(explicit=path)
@@ -159,15 +161,19 @@ def prepare_project(
     extras: Sequence[str] = (),
     groups: Sequence[str] = (),
     compile_bytecode: bool = True,
+    refresh: bool = False,
 ) -> Environment:
     """Make the project's environment for the interpreter ``python``: resolve when it has no
-    valid lock, fill the store, write the env record. ``groups`` may exclude one: ``!NAME``."""
+    valid lock, fill the store, write the env record. ``groups`` may exclude one: ``!NAME``
+    (and take the other words of ``monotrail.lockfile.dependency_groups``). ``refresh``
+    resolves again what monotrail resolved itself (a requirements.txt, a lock-less PEP 621
+    project)."""
     from monotrail.env.prepare import prepare
     from monotrail.python import interpreter
     from monotrail.targets import project_env
 
     target = interpreter.query(python)
-    env = project_env.target(project, target, list(extras), list(groups))
+    env = project_env.target(project, target, list(extras), list(groups), refresh)
     prepared = prepare(env, target, compile_bytecode)
     return Environment(_store_fill(prepared.report, target.executable), prepared.record)
 
@@ -178,14 +184,19 @@ def _store_fill(report: FillReport, python: str) -> StoreFill:
 
 
 def env_record(
-    project: Project, python: str, extras: Sequence[str] = (), groups: Sequence[str] = ()
+    project: Project,
+    python: str,
+    extras: Sequence[str] = (),
+    groups: Sequence[str] = (),
+    refresh: bool = False,
 ) -> EnvRecord:
     """The env record ``run`` uses: the one on disk while it is valid (found with the standard
-    library only), else made by ``prepare_project``, with one line on stderr when that added
-    packages to the store."""
+    library only; not with ``refresh``), else made by ``prepare_project``, with one line on
+    stderr when that added packages to the store."""
     from monotrail.env.launch import env_key, load_valid_record
 
-    record = load_valid_record(env_key(project, python, list(extras), list(groups)))
+    key = env_key(project, python, list(extras), list(groups))
+    record = None if refresh else load_valid_record(key)
     if record is not None:
         log.debug(f"fast path, env record {record['path']}")
         return record
@@ -193,7 +204,7 @@ def env_record(
 
     configure_logging()
     started = time.perf_counter()
-    env = prepare_project(project, python, extras, groups)
+    env = prepare_project(project, python, extras, groups, refresh=refresh)
     if env.added:
         # Long installs must not look like a hang when stderr is no terminal (CI logs).
         print(
@@ -321,13 +332,13 @@ def link_into(site: Site, report: dict[str, Any], compile_bytecode: bool = True)
 def record_resolution(project: Project, python: str, report: dict[str, Any]) -> None:
     """Keep pip's ``report`` as the resolution of the requirements project for ``python``, so
     that ``monotrail run`` there starts without resolving."""
-    from monotrail.env.launch import env_key
     from monotrail.python import interpreter
     from monotrail.resolve import pip_resolver, resolution_cache
+    from monotrail.targets import project_env
 
     executable = interpreter.query(python).executable
     packages = pip_resolver.packages_from_report(report)
-    resolution_cache.save(env_key(project, executable, [], []), packages)
+    resolution_cache.save(project_env.resolution_key(project, executable), packages)
 
 
 def check_pylock_name(path: str | os.PathLike[str]) -> None:

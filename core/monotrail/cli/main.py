@@ -114,12 +114,18 @@ def run(argv: list[str]) -> int:
     if len(set(args.python)) > 1:
         return _run_matrix(project, args)
     executable = choice.for_project(args.python[0] if args.python else None, project.root_dir)
+    key = env_key(project, executable, args.extras, args.groups)
+    if args.verbose:
+        from monotrail.targets.project import explain
+
+        for label, value in explain(project, executable, key):
+            log.debug(f"{label}: {value}")
     # The fast path reads the env record itself: the API's module is for the slow path.
-    record = load_valid_record(env_key(project, executable, args.extras, args.groups))
+    record = None if args.refresh else load_valid_record(key)
     if record is None:
         from monotrail import api
 
-        record = api.env_record(project, executable, args.extras, args.groups)
+        record = api.env_record(project, executable, args.extras, args.groups, args.refresh)
     else:
         log.debug(f"fast path, env record {record['path']}")
     if args.mode == "python":
@@ -138,7 +144,8 @@ def install_is_noop(argv: list[str]) -> bool:
     from monotrail.python import choice
     from monotrail.targets.project import discover
 
-    if any(word in ("-h", "--help", "-v", "--verbose", "--no-compile", "python") for word in argv):
+    skip = ("-h", "--help", "-v", "--verbose", "--no-compile", "--refresh", "python")
+    if any(word in skip for word in argv):
         return False
     try:
         args = run_args.parse([*argv, "python"])

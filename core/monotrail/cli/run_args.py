@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from monotrail.cli.option_words import read_flag, read_option
 from monotrail.errors import MonotrailError
+from monotrail.lockfile import dependency_groups
 
 RUN_HELP = """\
 Usage:
@@ -23,7 +24,15 @@ the same lock starts without resolving anything.
 
 Options:
   -E, --extras EXTRA     install this extra of the project (repeatable)
-  --group GROUP          also install this (optional) dependency group (repeatable)
+  --group GROUP          also install this dependency group (repeatable)
+  --no-group GROUP       leave this dependency group out (repeatable)
+  --no-default-groups    leave out the default groups (uv: `dev` or [tool.uv]
+                         default-groups; Poetry: the non-optional groups)
+  --only-group GROUP     only this group's packages, not the project's own dependencies
+                         (repeatable)
+  --all-groups           install every dependency group
+  --refresh              resolve again, even when a resolution of the same requirements.txt
+                         or lock-less pyproject.toml is kept in the store
   --project DIR          use the project in DIR instead of searching from the working directory
   -p, --python PYTHON    the Python to run: X.Y or X.Y.Z (found on the machine, else
                          provisioned) or a path; repeat it to run once per version and get a
@@ -36,7 +45,10 @@ Examples:
   monotrail run python app.py --some-option
   monotrail run -E plotting python -m mypkg
   monotrail run command pytest -x -k name
+  monotrail run --group test command pytest
+  monotrail run --only-group docs command sphinx-build docs out
   monotrail run -p 3.9 -p 3.12 -p 3.13 command pytest
+  monotrail run --refresh -v python app.py
 """
 
 
@@ -54,15 +66,25 @@ class RunArgs:
         self.python: list[str] = []
         self.verbose = 0
         self.help = False
+        #: Resolve again, even when the resolution cache has this resolution.
+        self.refresh = False
 
 
 _WITH_VALUE = {
     "-E": "extras",
     "--extras": "extras",
     "--group": "groups",
+    "--no-group": "groups",
+    "--only-group": "groups",
     "--project": "project",
     "-p": "python",
     "--python": "python",
+}
+
+#: Group options without a value, as the words of ``lockfile/dependency_groups.py``.
+_GROUP_FLAGS = {
+    "--no-default-groups": dependency_groups.NO_DEFAULT,
+    "--all-groups": dependency_groups.ALL,
 }
 
 
@@ -77,6 +99,10 @@ def parse(argv: list[str]) -> RunArgs:
                 return result
             i += 1
             continue
+        if word in _GROUP_FLAGS:
+            result.groups.append(_GROUP_FLAGS[word])
+            i += 1
+            continue
         name, value, after = read_option(argv, i, _WITH_VALUE, "run")
         if name in _WITH_VALUE and value is not None:
             i = after
@@ -84,7 +110,12 @@ def parse(argv: list[str]) -> RunArgs:
             if target == "extras":
                 result.extras.extend(v for v in value.replace(",", " ").split() if v)
             elif target == "groups":
-                result.groups.extend(v for v in value.replace(",", " ").split() if v)
+                names = [v for v in value.replace(",", " ").split() if v]
+                if name == "--no-group":
+                    names = [f"!{v}" for v in names]
+                elif name == "--only-group":
+                    names = [dependency_groups.ONLY, *names]
+                result.groups.extend(names)
             elif target == "project":
                 result.project = value
             else:

@@ -1,5 +1,20 @@
 """Finding the project a command runs for, and the files that define its dependencies.
 
+Which file decides a folder's packages: the first row that matches, from the top (the README's
+table "Which file decides" says the same; ``kind_of`` is the code):
+
+==========================================  =============  ===================================
+present                                     kind           the packages come from
+==========================================  =============  ===================================
+``uv.lock``                                 ``UV``         the lock, as ``uv sync --frozen``
+``poetry.lock``                             ``POETRY``     the lock (re-locked when stale)
+``pylock.toml``                             ``PYLOCK``     the lock (PEP 751)
+``[tool.poetry]`` in pyproject.toml         ``POETRY``     Poetry's solver, poetry.lock written
+``requirements.txt``                        ``REQUIREMENTS``  pip, kept in the resolution cache
+pyproject.toml (PEP 621 only)               ``PYPROJECT``  Poetry's solver, lock kept in the
+                                                           store; the folder is not written
+==========================================  =============  ===================================
+
 Stdlib only and light: this runs on the ``run`` fast path, so it works on ``os.path`` strings
 and imports pathlib only when a caller asks for ``Path`` objects.
 """
@@ -18,6 +33,7 @@ UV = "uv"
 POETRY = "poetry"
 REQUIREMENTS = "requirements"
 PYLOCK = "pylock"
+PYPROJECT = "pyproject"
 
 _MARKERS = ("poetry.lock", "pyproject.toml", "requirements.txt")
 
@@ -75,8 +91,40 @@ def kind_of(directory: str) -> str | None:
     if isfile(join(directory, "requirements.txt")):
         return REQUIREMENTS
     if has_pyproject:
-        return POETRY  # a PEP 621 project: Poetry 2 locks it
+        return PYPROJECT
     return None
+
+
+def explain(project: Project, executable: str, key: str) -> list[tuple[str, str]]:
+    """What ``run -v`` and ``show`` say first: which file decides, the interpreter, the env
+    key and the env record's path."""
+    from monotrail.env.record import path_of
+
+    path, how = deciding_file(project)
+    return [
+        ("file", f"{path} ({how})"),
+        ("interpreter", executable),
+        ("env key", key),
+        ("record", path_of(key)),
+    ]
+
+
+def deciding_file(project: Project) -> tuple[str, str]:
+    """The file that decides the project's packages, and how it is used (a few words)."""
+    join = os.path.join
+    if project.kind == UV:
+        return join(project.root_dir, "uv.lock"), "uv's lock"
+    if project.kind == PYLOCK:
+        return join(project.root_dir, "pylock.toml"), "PEP 751 lock"
+    if project.kind == REQUIREMENTS:
+        return join(project.root_dir, "requirements.txt"), "resolved by pip, kept in the store"
+    lock = join(project.root_dir, "poetry.lock")
+    if project.kind == POETRY and os.path.isfile(lock):
+        return lock, "Poetry's lock"
+    pyproject = join(project.root_dir, "pyproject.toml")
+    if project.kind == POETRY:
+        return pyproject, "[tool.poetry] without a lock: Poetry's solver writes poetry.lock"
+    return pyproject, "PEP 621 without a lock: locked by Poetry's solver, kept in the store"
 
 
 def discover(start: str | None = None, explicit: str | os.PathLike[str] | None = None) -> Project:
@@ -115,6 +163,8 @@ def _project(root: str, kind: str) -> Project:
         inputs = tuple(p for p in candidates if os.path.isfile(p))
     elif kind == PYLOCK:
         inputs = (os.path.join(root, "pylock.toml"),)
+    elif kind == PYPROJECT:
+        inputs = (os.path.join(root, "pyproject.toml"),)
     else:
         inputs = (os.path.join(root, "requirements.txt"),)
     return Project(root, kind, inputs)

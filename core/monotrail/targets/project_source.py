@@ -11,14 +11,14 @@ from pathlib import Path
 
 from monotrail import toml
 from monotrail.env.writer import ProjectSource
-from monotrail.targets.project import POETRY, UV, Project
+from monotrail.targets.project import POETRY, PYPROJECT, UV, Project
 
 
 def read(project: Project) -> ProjectSource:
-    """The project's own source, from its pyproject.toml (Poetry, PEP 621 and uv projects)."""
+    """The project's own source, from its pyproject.toml (Poetry, uv and PEP 621 projects)."""
     result = ProjectSource()
     pyproject = project.root / "pyproject.toml"
-    if project.kind not in (POETRY, UV) or not pyproject.is_file():
+    if project.kind not in (POETRY, UV, PYPROJECT) or not pyproject.is_file():
         return result
     data = toml.load(pyproject)
     poetry = data.get("tool", {}).get("poetry", {})
