@@ -78,13 +78,13 @@ def select(
 
     pyproject = project_dir / "pyproject.toml"
     info = read_project(pyproject)
+    existing = info.groups
     if lock_path is None:
         lock_path = project_dir / "poetry.lock"
         defaults = info.groups - info.optional_groups
-    else:
-        defaults = {"main"} | dependency_groups.uv_defaults(
-            pyproject, toml.load(pyproject), info.groups - {"main"}
-        )
+    else:  # no Poetry project: `main` is the project's own dependencies, not a group
+        existing = info.groups - {"main"}
+        defaults = dependency_groups.uv_defaults(pyproject, toml.load(pyproject), existing)
     wanted_extras = {canonical_name(e) for e in extras}
     unknown = sorted(wanted_extras - info.extras)
     if unknown:
@@ -93,7 +93,7 @@ def select(
             f"{pyproject}: unknown extra {', '.join(unknown)} (the project declares: {known})"
         )
     # `!name` leaves a group out (the Poetry plugin's --without and --only).
-    choice = dependency_groups.choose(pyproject, info.groups, defaults, groups)
+    choice = dependency_groups.choose(pyproject, existing, defaults, groups)
     selected_groups = set(choice.groups)
     if choice.project and "!main" not in groups:
         selected_groups.add("main")

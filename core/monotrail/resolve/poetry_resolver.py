@@ -349,12 +349,13 @@ def _pip_pool(config: Any, disable_cache: bool) -> Any:
     from poetry.repositories import RepositoryPool
     from poetry.repositories.legacy_repository import LegacyRepository
 
+    from monotrail import fingerprint
     from monotrail.fetch import indexes
 
     index, extra = indexes.pip_index_urls()
     pool = RepositoryPool(config=config)
     workers = config.installer_max_workers
-    for number, url in enumerate([index, *extra]):
+    for url in [index, *extra]:
         if url == indexes.pypi_simple_url():
             pool.add_repository(
                 _simple_fallback_class()(
@@ -362,7 +363,8 @@ def _pip_pool(config: Any, disable_cache: bool) -> Any:
                 )
             )
         elif url.startswith(("http://", "https://")):
-            name = "pip-index" if number == 0 else f"pip-extra-index-{number}"
+            # Poetry caches pages by repository name: one name per URL.
+            name = f"pip-{fingerprint.digest(url.encode(), size=4)}"
             repository = LegacyRepository(
                 name, url, config=config, disable_cache=disable_cache, pool_size=workers
             )

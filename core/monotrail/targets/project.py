@@ -1,19 +1,15 @@
 """Finding the project a command runs for, and the files that define its dependencies.
 
-Which file decides a folder's packages: the first row that matches, from the top (the README's
-table "Which file decides" says the same; ``kind_of`` is the code):
+Which file decides a folder's packages: the first of these that matches, from the top (the
+README's table "Which file decides" says the same; ``kind_of`` is the code):
 
-==========================================  =============  ===================================
-present                                     kind           the packages come from
-==========================================  =============  ===================================
-``uv.lock``                                 ``UV``         the lock, as ``uv sync --frozen``
-``poetry.lock``                             ``POETRY``     the lock (re-locked when stale)
-``pylock.toml``                             ``PYLOCK``     the lock (PEP 751)
-``[tool.poetry]`` in pyproject.toml         ``POETRY``     Poetry's solver, poetry.lock written
-``requirements.txt``                        ``REQUIREMENTS``  pip, kept in the resolution cache
-pyproject.toml (PEP 621 only)               ``PYPROJECT``  Poetry's solver, lock kept in the
-                                                           store; the folder is not written
-==========================================  =============  ===================================
+1. ``uv.lock`` (``UV``): the lock, read as ``uv sync --frozen`` reads it, never written;
+2. ``poetry.lock`` (``POETRY``): the lock, re-locked as ``poetry lock`` would when stale;
+3. ``pylock.toml`` (``PYLOCK``): the lock (PEP 751);
+4. ``[tool.poetry]`` in pyproject.toml (``POETRY``): Poetry's solver writes poetry.lock;
+5. ``requirements.txt`` (``REQUIREMENTS``): pip resolves it once, kept in the store;
+6. pyproject.toml, PEP 621 only (``PYPROJECT``): Poetry's solver locks it once into the
+   store; nothing is written into the folder.
 
 Stdlib only and light: this runs on the ``run`` fast path, so it works on ``os.path`` strings
 and imports pathlib only when a caller asks for ``Path`` objects.
@@ -86,13 +82,25 @@ def kind_of(directory: str) -> str | None:
                 text = handle.read()
         except OSError:
             text = ""
-        if "[tool.poetry" in text:
+        if _has_poetry_table(text):
             return POETRY
     if isfile(join(directory, "requirements.txt")):
         return REQUIREMENTS
     if has_pyproject:
         return PYPROJECT
     return None
+
+
+def _has_poetry_table(pyproject: str) -> bool:
+    """Whether pyproject.toml's text has ``[tool.poetry]`` or a table below it (not, say,
+    ``[tool.poetry-dynamic-versioning]`` of another build backend's plugin)."""
+    if "tool.poetry" not in pyproject:
+        return False
+    for line in pyproject.splitlines():
+        header = line.strip().lstrip("[").replace(" ", "")
+        if line.lstrip().startswith("[") and header.startswith(("tool.poetry]", "tool.poetry.")):
+            return True
+    return False
 
 
 def explain(project: Project, executable: str, key: str) -> list[tuple[str, str]]:
