@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import assert_one_line_error, monotrail_exe, run
 from support.index_server import IndexServer
-from test_uv_lock import IMPORTABLE, files_of, make_project
+from test_uv_lock import GROUPS, IMPORTABLE, files_of, make_project
 
 pytestmark = pytest.mark.slow
 
@@ -219,18 +219,8 @@ def test_poetry_project_with_pep735_groups_keeps_its_poetry_lock(
     assert_one_line_error(proc, "unknown group nope", "docs, extra-tools, main, test")
 
 
-UV_GROUPS = """\
-[project]
-name = "demo"
-version = "0.1.0"
-requires-python = ">=3.9"
-dependencies = ["alpha"]
-
-[dependency-groups]
-dev = ["nsa-two"]
-tests = ["withpth", {include-group = "dev"}]
-docs = ["dataful"]
-"""
+#: uv's defaults apply: `dev`, as no default-groups are set.
+UV_GROUPS = GROUPS.replace('default-groups = ["tests"]', "")
 
 
 def test_uv_group_options(tmp_path: Path, index: IndexServer, offline_env: dict[str, str]) -> None:
