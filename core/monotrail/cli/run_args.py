@@ -18,9 +18,10 @@ Usage:
 
 Run Python, or a console script of the project's environment, with exactly the project's
 locked dependencies: no virtualenv. The project is the nearest folder at or above the working
-directory with a uv.lock, poetry.lock, pylock.toml, pyproject.toml or requirements.txt (the
-first of these decides). Packages are unpacked once into the global store; a second run with
-the same lock starts without resolving anything.
+directory with a uv.lock, poetry.lock, pylock.toml, pyproject.toml or requirements.txt; the
+first of uv.lock, poetry.lock, pylock.toml, [tool.poetry], requirements.txt and a PEP 621
+pyproject.toml decides (`monotrail show` says which). Packages are unpacked once into the
+global store; a second run with the same lock starts without resolving anything.
 
 Options:
   -E, --extras EXTRA     install this extra of the project (repeatable)
