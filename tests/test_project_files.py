@@ -271,6 +271,9 @@ def test_a_resolution_is_reused_by_content_in_another_folder(
         assert proc.stdout.split() == ["1.0", "beta-2"]
         assert "Resolving" in proc.stderr
     shutil.copytree(first / "calc", second / "calc")
+    # gc keeps the resolutions that live environments were made from.
+    proc = run([exe, "store", "gc"], tmp_path, env)
+    assert proc.returncode == 0, proc.stderr
 
     index.stop()  # from now on, pip or Poetry asking the index would fail
     for project in (second, second / "calc"):

@@ -47,14 +47,16 @@ def target(
     extra_inputs = {}
     if project.kind == REQUIREMENTS:
         extra_inputs = requirement_file_includes(project.requirements)
+    used: list[str] = []
     return Target(
         key=key,
-        packages=lambda target: packages(project, target, extras, groups, refresh),
+        packages=lambda target: packages(project, target, extras, groups, refresh, used),
         owner={
             "project": str(project.root),
             "project_kind": project.kind,
             "extras": sorted(set(extras)),
             "groups": sorted(set(groups)),
+            "resolutions": used,
         },
         input_files=project.input_files,
         source=project_source.read(project),
@@ -68,18 +70,21 @@ def packages(
     extras: list[str],
     groups: list[str],
     refresh: bool = False,
+    used: list[str] | None = None,
 ) -> list[LockedPackage]:
     """The packages the project needs on ``interpreter``, resolving only without a valid lock
-    (or with ``refresh``)."""
+    (or with ``refresh``); the keys of the resolution cache files they come from are added to
+    ``used``."""
+    used = used if used is not None else []
     if project.kind == UV:
         from monotrail.lockfile import uv_lock
 
         logger.debug("reading %s", project.root / uv_lock.FILENAME)
         return uv_lock.select(project.root, interpreter, extras, groups)
     if project.kind == POETRY:
-        return _poetry_packages(project, interpreter, extras, groups)
+        return _poetry_packages(project, interpreter, extras, groups, used)
     if project.kind == PYPROJECT:
-        return _pyproject_packages(project, interpreter, extras, groups, refresh)
+        return _pyproject_packages(project, interpreter, extras, groups, refresh, used)
     if project.kind == REQUIREMENTS:
         if extras or [g for g in groups if g not in dependency_groups.FLAGS]:
             raise MonotrailError(
@@ -94,6 +99,7 @@ def packages(
             return pip_resolver.packages_from_report(report)
 
         key = resolution_key(project, interpreter.executable)
+        used.append(key)
         what = f"{project.requirements} with pip"
         return resolution_cache.remembered(key, what, resolve, refresh)
     if project.kind == PYLOCK:
@@ -104,11 +110,16 @@ def packages(
 
 
 def _poetry_packages(
-    project: Project, interpreter: Interpreter, extras: list[str], groups: list[str]
+    project: Project,
+    interpreter: Interpreter,
+    extras: list[str],
+    groups: list[str],
+    used: list[str],
 ) -> list[LockedPackage]:
     selection = _selection_key(project, interpreter, extras, groups)
     remembered = resolution_cache.load(selection)
     if remembered is not None:
+        used.append(selection)
         return remembered
     from monotrail import toml
     from monotrail.fetch import indexes
@@ -125,6 +136,7 @@ def _poetry_packages(
     found = poetry_lock.select(project.root, interpreter, extras, groups, indexes.pypi_simple_url())
     if not any(p.source_dir for p in found):  # path dependencies make it depend on the folder
         resolution_cache.save(selection, found)
+        used.append(selection)
     return found
 
 
@@ -199,7 +211,12 @@ def _pyproject_content(project: Project) -> str:
 
 
 def _pyproject_packages(
-    project: Project, interpreter: Interpreter, extras: list[str], groups: list[str], refresh: bool
+    project: Project,
+    interpreter: Interpreter,
+    extras: list[str],
+    groups: list[str],
+    refresh: bool,
+    used: list[str],
 ) -> list[LockedPackage]:
     """A PEP 621 project without a lock: Poetry's solver locks it once into the store (the
     universal lock, keyed by content), then the lock is read for the target like poetry.lock."""
@@ -214,6 +231,7 @@ def _pyproject_packages(
     selection = _selection_key(project, interpreter, extras, groups, str(lock_path))
     remembered = None if refresh else resolution_cache.load(selection)
     if remembered is not None:
+        used.extend((key, selection))
         return remembered
     if refresh or not lock_path.is_file():
         from monotrail.resolve import poetry_resolver
@@ -231,6 +249,7 @@ def _pyproject_packages(
     default_index = indexes.pip_index_urls()[0]
     found = poetry_lock.select(project.root, interpreter, extras, groups, default_index, lock_path)
     resolution_cache.save(selection, found)
+    used.extend((key, selection))
     return found
 
 
