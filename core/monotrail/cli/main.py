@@ -175,7 +175,9 @@ def _run_matrix(project: Project, args: RunArgs) -> int:
     return matrix.run_matrix(
         list(dict.fromkeys(args.python)),
         lambda request: choice.for_project(request, project.root_dir),
-        lambda executable: api.env_record(project, executable, args.extras, args.groups),
+        lambda executable: api.env_record(
+            project, executable, args.extras, args.groups, args.refresh
+        ),
         args.mode,
         args.command,
         args.args,
