@@ -23,7 +23,7 @@ from monotrail import log
 from monotrail.errors import MonotrailError
 from monotrail.log import configure as configure_logging
 from monotrail.log import set_debug
-from monotrail.targets.project import POETRY, PYLOCK, REQUIREMENTS, UV, Project
+from monotrail.targets.project import POETRY, PYLOCK, PYPROJECT, REQUIREMENTS, UV, Project
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "POETRY",
     "PYLOCK",
+    "PYPROJECT",
     "REQUIREMENTS",
     "UV",
     "Environment",
@@ -86,7 +87,8 @@ def __getattr__(name: str) -> object:
 
 def find_project(path: str | os.PathLike[str] | None = None) -> Project:
     """The project in the folder ``path``; without it, the nearest one at or above the working
-    directory. ``Project.kind`` (UV, POETRY, REQUIREMENTS, PYLOCK) says which file decides."""
+    directory. ``Project.kind`` (UV, POETRY, PYLOCK, REQUIREMENTS, PYPROJECT) says which file
+    decides."""
     from monotrail.targets.project import discover
 
     return discover(explicit=path)
@@ -161,19 +163,22 @@ def prepare_project(
     compile_bytecode: bool = True,
     with_requirements: Sequence[str] = (),
     with_files: Sequence[str] = (),
+    refresh: bool = False,
 ) -> Environment:
     """Make the project's environment for the interpreter ``python``: resolve when it has no
-    valid lock, fill the store, write the env record. ``groups`` may exclude one: ``!NAME``.
+    valid lock, fill the store, write the env record. ``groups`` may exclude one: ``!NAME``
+    (and take the other words of ``monotrail.lockfile.dependency_groups``).
     ``with_requirements`` and the requirements files ``with_files`` (absolute paths) add
     packages, resolved with the lock's versions kept (``run --with``); ``project`` None: an
-    environment of just those."""
+    environment of just those. ``refresh`` resolves again what monotrail resolved itself (a
+    requirements.txt, a lock-less PEP 621 project, ``--with``)."""
     from monotrail.env.prepare import prepare
     from monotrail.python import interpreter
     from monotrail.targets import with_extras
 
     target = interpreter.query(python)
     env = with_extras.target(
-        project, target, list(extras), list(groups), with_requirements, with_files
+        project, target, list(extras), list(groups), with_requirements, with_files, refresh
     )
     prepared = prepare(env, target, compile_bytecode)
     return Environment(_store_fill(prepared.report, target.executable), prepared.record)
@@ -191,16 +196,18 @@ def env_record(
     groups: Sequence[str] = (),
     with_requirements: Sequence[str] = (),
     with_files: Sequence[str] = (),
+    refresh: bool = False,
 ) -> EnvRecord:
     """The env record ``run`` uses: the one on disk while it is valid (found with the standard
     library only), or one derived from the same project in another folder (``env.derive``),
-    else made by ``prepare_project``, with one line on stderr when that added packages."""
+    else made by ``prepare_project``, with one line on stderr when that added packages. With
+    ``refresh``, always made again."""
     from monotrail.env.launch import load_valid_record
     from monotrail.targets.with_extras import env_key
 
     key = env_key(project, python, extras, groups, with_requirements, with_files)
-    record = load_valid_record(key)
-    if record is None and project is not None and not with_requirements and not with_files:
+    record = None if refresh else load_valid_record(key)
+    if record is None and project is not None and not (with_requirements or with_files or refresh):
         from monotrail.env.derive import derive
 
         record = derive(project, python, extras, groups, key)
@@ -211,7 +218,9 @@ def env_record(
 
     configure_logging()
     started = time.perf_counter()
-    env = prepare_project(project, python, extras, groups, True, with_requirements, with_files)
+    env = prepare_project(
+        project, python, extras, groups, True, with_requirements, with_files, refresh
+    )
     if env.added:
         # Long installs must not look like a hang when stderr is no terminal (CI logs).
         print(
@@ -339,13 +348,13 @@ def link_into(site: Site, report: dict[str, Any], compile_bytecode: bool = True)
 def record_resolution(project: Project, python: str, report: dict[str, Any]) -> None:
     """Keep pip's ``report`` as the resolution of the requirements project for ``python``, so
     that ``monotrail run`` there starts without resolving."""
-    from monotrail.env.launch import env_key
     from monotrail.python import interpreter
     from monotrail.resolve import pip_resolver, resolution_cache
+    from monotrail.targets import project_env
 
     executable = interpreter.query(python).executable
     packages = pip_resolver.packages_from_report(report)
-    resolution_cache.save(env_key(project, executable, [], []), packages)
+    resolution_cache.save(project_env.resolution_key(project, executable), packages)
 
 
 def check_pylock_name(path: str | os.PathLike[str]) -> None:

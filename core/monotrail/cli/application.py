@@ -6,7 +6,7 @@ from cleo.application import Application
 from cleo.helpers import argument, option
 
 from monotrail import __version__
-from monotrail.cli.base import MonotrailCommand, ProjectCommand
+from monotrail.cli.base import GROUP_OPTIONS, MonotrailCommand, ProjectCommand
 
 
 class RunCommand(MonotrailCommand):
@@ -17,9 +17,10 @@ class RunCommand(MonotrailCommand):
     ]
     options = [
         option("extras", "E", "Install this extra (repeatable).", flag=False, multiple=True),
-        option("group", None, "Also install this dependency group.", flag=False, multiple=True),
+        *GROUP_OPTIONS,
         option("project", None, "The project directory.", flag=False),
         option("python", "p", "The interpreter to run.", flag=False),
+        option("refresh", None, "Resolve again what monotrail resolved itself."),
     ]
 
     def handle(self) -> int:
@@ -52,11 +53,13 @@ class InstallCommand(ProjectCommand):
 
 
 def application() -> Application:
+    from monotrail.cli.show_command import ShowCommand
     from monotrail.cli.venv_commands import ExportVenvCommand, VenvInstallCommand
 
     app = Application("monotrail", __version__)
     for command in (RunCommand(), InstallCommand(), VenvInstallCommand(), ExportVenvCommand()):
         app.add(command)
+    app.add(ShowCommand())
     from monotrail.cli.store_commands import COMMANDS as STORE_COMMANDS
 
     for store_command in STORE_COMMANDS:

@@ -14,7 +14,23 @@ from cleo.helpers import option
 from monotrail.errors import MonotrailError
 
 if TYPE_CHECKING:
-    from monotrail.api import Environment
+    from monotrail.api import Environment, Project
+
+
+#: The group options of ``run`` (cli/run_args.py) and of the commands on a project.
+GROUP_OPTIONS = [
+    option("group", None, "Also install this dependency group.", flag=False, multiple=True),
+    option("no-group", None, "Leave this dependency group out.", flag=False, multiple=True),
+    option("no-default-groups", None, "Leave out the default dependency groups."),
+    option(
+        "only-group",
+        None,
+        "Only this group, not the project's own dependencies.",
+        flag=False,
+        multiple=True,
+    ),
+    option("all-groups", None, "Install every dependency group."),
+]
 
 
 class MonotrailCommand(Command):  # type: ignore[misc]
@@ -36,20 +52,35 @@ class ProjectCommand(MonotrailCommand):
 
     options = [
         option("extras", "E", "Install this extra (repeatable).", flag=False, multiple=True),
-        option("group", None, "Also install this dependency group.", flag=False, multiple=True),
+        *GROUP_OPTIONS,
         option("project", None, "The project directory.", flag=False),
         option("python", "p", "The interpreter to install for (a path).", flag=False),
+        option("refresh", None, "Resolve again what monotrail resolved itself."),
         option("no-compile", None, "Do not compile bytecode."),
     ]
 
-    def prepare(self) -> Environment:
-        """The project's environment."""
+    def selection(self) -> tuple[Project, str, list[str], list[str]]:
+        """The project, its interpreter, the extras and the group words the options name."""
         from monotrail import api
+        from monotrail.lockfile import dependency_groups as words
         from monotrail.python import choice
 
         found = api.find_project(self.option("project"))
         executable = choice.for_project(self.option("python"), found.root_dir)
         extras = [e for value in self.option("extras") for e in value.replace(",", " ").split()]
+        groups = list(self.option("group"))
+        groups += [f"!{name}" for name in self.option("no-group")]
+        if self.option("only-group"):
+            groups += [words.ONLY, *self.option("only-group")]
+        groups += [words.NO_DEFAULT] if self.option("no-default-groups") else []
+        groups += [words.ALL] if self.option("all-groups") else []
+        return found, executable, extras, groups
+
+    def prepare(self) -> Environment:
+        """The project's environment."""
+        from monotrail import api
+
+        found, executable, extras, groups = self.selection()
         return api.prepare_project(
-            found, executable, extras, self.option("group"), not self.option("no-compile")
+            found, executable, extras, groups, not self.option("no-compile"), self.option("refresh")
         )

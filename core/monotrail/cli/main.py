@@ -116,17 +116,24 @@ def run(argv: list[str]) -> int:
     root = project.root_dir if project is not None else None
     executable = choice.for_project(args.python[0] if args.python else None, root)
     withs = (args.with_requirements, args.with_files)
-    # The fast path reads the env record itself: the API's module is for the slow path.
     key = env_key(project, executable, args.extras, args.groups, *withs)
-    record = load_valid_record(key)
-    if record is None and project is not None and not any(withs):
+    if args.verbose and project is not None:
+        from monotrail.targets.project import explain
+
+        for label, value in explain(project, executable, key):
+            log.debug(f"{label}: {value}")
+    # The fast path reads the env record itself: the API's module is for the slow path.
+    record = None if args.refresh else load_valid_record(key)
+    if record is None and project is not None and not any(withs) and not args.refresh:
         from monotrail.env.derive import derive
 
         record = derive(project, executable, args.extras, args.groups, key)
     if record is None:
         from monotrail import api
 
-        record = api.env_record(project, executable, args.extras, args.groups, *withs)
+        record = api.env_record(
+            project, executable, args.extras, args.groups, *withs, refresh=args.refresh
+        )
     else:
         log.debug(f"fast path, env record {record['path']}")
     if args.mode == "python":
@@ -171,7 +178,8 @@ def install_is_noop(argv: list[str]) -> bool:
     from monotrail.python import choice
     from monotrail.targets.project import discover
 
-    if any(word in ("-h", "--help", "-v", "--verbose", "--no-compile", "python") for word in argv):
+    skip = ("-h", "--help", "-v", "--verbose", "--no-compile", "--refresh", "python")
+    if any(word in skip for word in argv):
         return False
     try:
         args = run_args.parse([*argv, "python"])
@@ -203,7 +211,9 @@ def _run_matrix(project: Project | None, args: RunArgs) -> int:
     return matrix.run_matrix(
         list(dict.fromkeys(args.python)),
         lambda request: choice.for_project(request, root),
-        lambda executable: api.env_record(project, executable, args.extras, args.groups, *withs),
+        lambda executable: api.env_record(
+            project, executable, args.extras, args.groups, *withs, refresh=args.refresh
+        ),
         args.mode,
         args.command,
         args.args,

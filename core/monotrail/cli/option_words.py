@@ -14,10 +14,14 @@ if TYPE_CHECKING:  # typing costs milliseconds on the fast path
 
 
 def read_flag(word: str, args: Any) -> bool:
-    """Apply ``-h``/``--help`` or ``-v``/``--verbose`` (every command has them) to ``args``;
-    True when ``word`` was one of them."""
+    """Apply ``-h``/``--help`` or ``-v``/``--verbose`` (every command has them), or
+    ``--refresh`` (the commands whose ``args`` have it) to ``args``; True when ``word`` was one
+    of them."""
     if word in ("-h", "--help"):
         args.help = True
+        return True
+    if word == "--refresh" and hasattr(args, "refresh"):
+        args.refresh = True
         return True
     if word in ("-v", "--verbose", "-vv", "-vvv"):
         args.verbose += 1

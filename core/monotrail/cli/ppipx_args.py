@@ -69,10 +69,6 @@ def parse(argv: list[str]) -> PpipxArgs:
                 return result
             i += 1
             continue
-        if word == "--refresh":
-            result.refresh = True
-            i += 1
-            continue
         name, value, after = read_option(argv, i, _WITH_VALUE, "ppipx")
         if name in _WITH_VALUE and value is not None:
             i = after

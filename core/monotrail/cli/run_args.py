@@ -11,6 +11,7 @@ import os
 
 from monotrail.cli.option_words import read_flag, read_option
 from monotrail.errors import MonotrailError
+from monotrail.lockfile import dependency_groups
 
 RUN_HELP = """\
 Usage:
@@ -19,16 +20,25 @@ Usage:
 
 Run Python, or a console script of the project's environment, with exactly the project's
 locked dependencies: no virtualenv. The project is the nearest folder at or above the working
-directory with a uv.lock, poetry.lock, pylock.toml, pyproject.toml or requirements.txt (the
-first of these decides). Packages are unpacked once into the global store; a second run with
-the same lock starts without resolving anything.
+directory with a uv.lock, poetry.lock, pylock.toml, pyproject.toml or requirements.txt; the
+first of uv.lock, poetry.lock, pylock.toml, [tool.poetry], requirements.txt and a PEP 621
+pyproject.toml decides (`monotrail show` says which). Packages are unpacked once into the
+global store; a second run with the same lock starts without resolving anything.
 
 Outside any project, `run python` starts the interpreter with no packages but those of --with
 (and `run command NAME` needs --with for NAME to come from).
 
 Options:
   -E, --extras EXTRA     install this extra of the project (repeatable)
-  --group GROUP          also install this (optional) dependency group (repeatable)
+  --group GROUP          also install this dependency group (repeatable)
+  --no-group GROUP       leave this dependency group out (repeatable)
+  --no-default-groups    leave out the default groups (uv: `dev` or [tool.uv]
+                         default-groups; Poetry: the non-optional groups)
+  --only-group GROUP     only this group's packages, not the project's own dependencies
+                         (repeatable)
+  --all-groups           install every dependency group
+  --refresh              resolve again, even when a resolution of the same requirements.txt
+                         or lock-less pyproject.toml is kept in the store
   --project DIR          use the project in DIR instead of searching from the working directory
   --with REQUIREMENT     add this requirement for this run (repeatable), resolved together
                          with the project's lock: its pinned versions are kept
@@ -45,10 +55,13 @@ Examples:
   monotrail run python app.py --some-option
   monotrail run -E plotting python -m mypkg
   monotrail run command pytest -x -k name
+  monotrail run --group test command pytest
+  monotrail run --only-group docs command sphinx-build docs out
   monotrail run -p 3.9 -p 3.12 -p 3.13 command pytest
   monotrail run --with rich python -c 'import rich; rich.print("[bold]hi")'
   monotrail run --with-requirements dev.txt command pytest
   monotrail run -p 3.12 python                      # outside a project: a bare 3.12
+  monotrail run --refresh -v python app.py
 """
 
 
@@ -69,17 +82,27 @@ class RunArgs:
         #: ``--with`` requirements and ``--with-requirements`` files (absolute), in order.
         self.with_requirements: list[str] = []
         self.with_files: list[str] = []
+        #: Resolve again, even when the resolution cache has this resolution.
+        self.refresh = False
 
 
 _WITH_VALUE = {
     "-E": "extras",
     "--extras": "extras",
     "--group": "groups",
+    "--no-group": "groups",
+    "--only-group": "groups",
     "--project": "project",
     "-p": "python",
     "--python": "python",
     "--with": "with_requirements",
     "--with-requirements": "with_files",
+}
+
+#: Group options without a value, as the words of ``lockfile/dependency_groups.py``.
+_GROUP_FLAGS = {
+    "--no-default-groups": dependency_groups.NO_DEFAULT,
+    "--all-groups": dependency_groups.ALL,
 }
 
 
@@ -94,6 +117,10 @@ def parse(argv: list[str]) -> RunArgs:
                 return result
             i += 1
             continue
+        if word in _GROUP_FLAGS:
+            result.groups.append(_GROUP_FLAGS[word])
+            i += 1
+            continue
         name, value, after = read_option(argv, i, _WITH_VALUE, "run")
         if name in _WITH_VALUE and value is not None:
             i = after
@@ -101,7 +128,12 @@ def parse(argv: list[str]) -> RunArgs:
             if target == "extras":
                 result.extras.extend(v for v in value.replace(",", " ").split() if v)
             elif target == "groups":
-                result.groups.extend(v for v in value.replace(",", " ").split() if v)
+                names = [v for v in value.replace(",", " ").split() if v]
+                if name == "--no-group":
+                    names = [f"!{v}" for v in names]
+                elif name == "--only-group":
+                    names = [dependency_groups.ONLY, *names]
+                result.groups.extend(names)
             elif target == "project":
                 result.project = value
             elif target == "with_requirements":  # a local path: absolute, as it keys the env

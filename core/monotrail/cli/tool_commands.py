@@ -62,7 +62,7 @@ def from_git(argv: list[str]) -> int:
     requested = args.python[0] if args.python else None
     checkout = git.checkout_dir(parsed.url, parsed.rev)
     record = None
-    if os.path.isdir(checkout):
+    if os.path.isdir(checkout) and not args.refresh:
         project = git_checkout.find_project(parsed.url, parsed.rev, checkout)
         executable = choice.for_project(requested, project.root_dir)
         record = load_valid_record(
@@ -77,7 +77,9 @@ def from_git(argv: list[str]) -> int:
         project = git_checkout.find_project(parsed.url, parsed.rev, checkout)
         executable = choice.for_project(requested, project.root_dir)
         python = interpreter.query(executable)
-        target = git_checkout.target(parsed.url, parsed.rev, python, args.extras, args.groups)
+        target = git_checkout.target(
+            parsed.url, parsed.rev, python, args.extras, args.groups, args.refresh
+        )
         record = prepare(target, python).record
     else:
         log.debug(f"fast path, env record {record['path']}")
@@ -106,7 +108,7 @@ def run_script(inline: tuple[str, str], args: RunArgs) -> int:
         raise MonotrailError(f"{path}: give one -p (several run only for projects)")
     requested = args.python[0] if args.python else None
     executable = choice.for_project(requested, None)
-    record = load_valid_record(script.env_key(block, executable))
+    record = None if args.refresh else load_valid_record(script.env_key(block, executable))
     if record is None:
         from monotrail.env.prepare import prepare
         from monotrail.lockfile import script_metadata
@@ -114,7 +116,8 @@ def run_script(inline: tuple[str, str], args: RunArgs) -> int:
         log.configure(args.verbose)
         metadata = script_metadata.parse(block, path)
         target = script.interpreter_for(path, metadata.requires_python, executable, requested)
-        record = prepare(script.target(path, block, metadata, executable), target).record
+        made = script.target(path, block, metadata, executable, args.refresh)
+        record = prepare(made, target).record
     else:
         log.debug(f"fast path, env record {record['path']} (PEP 723 script {path})")
     _exec(record, args, path)

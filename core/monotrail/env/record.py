@@ -38,6 +38,9 @@ if TYPE_CHECKING:  # typing costs milliseconds on the fast path
         inputs: dict[str, str]
         extras: list[str]
         groups: list[str]
+        #: Keys of the resolution cache files the packages came from (filled while the target
+        #: gets its packages): gc keeps them while the environment lives.
+        resolutions: list[str]
 
     class EnvRecord(Owner):
         """The whole record; every key below is always written."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from monotrail import toml
 from monotrail.errors import MonotrailError
+from monotrail.lockfile import dependency_groups
 from monotrail.lockfile.model import Artifact, LockedPackage
 from monotrail.names import canonical_name
 from monotrail.python.interpreter import Interpreter
@@ -41,12 +42,12 @@ def read_project(pyproject: Path) -> PoetryProjectInfo:
     )
     extras = {canonical_name(e) for e in optional_deps}
     extras |= {canonical_name(e) for e in toml.table(poetry.get("extras"), "extras", pyproject)}
-    groups = {"main"}
+    groups = {"main", *dependency_groups.declared(pyproject, data)}
     optional = set()
     for group, table in toml.table(poetry.get("group"), "tool.poetry.group", pyproject).items():
-        groups.add(group)
+        groups.add(canonical_name(group))
         if isinstance(table, dict) and table.get("optional"):
-            optional.add(group)
+            optional.add(canonical_name(group))
     if poetry.get("dev-dependencies"):
         groups.add("dev")
     sources = {}
@@ -64,14 +65,26 @@ def select(
     extras: list[str],
     groups: list[str],
     default_index: str,
+    lock_path: Path | None = None,
 ) -> list[LockedPackage]:
-    """The locked packages the target needs, with the given extras and extra groups; a group
-    written ``!name`` is left out."""
+    """The locked packages the target needs, with the given extras and the groups the group
+    options' words select (``lockfile/dependency_groups.py``; ``main`` is the project's own).
+
+    ``lock_path`` None: the project's poetry.lock, and Poetry's default groups (the
+    non-optional ones). Else monotrail's lock of a PEP 621 project, kept in the store: uv's
+    default groups.
+    """
     from packaging.markers import InvalidMarker, Marker
 
     pyproject = project_dir / "pyproject.toml"
-    lock_path = project_dir / "poetry.lock"
     info = read_project(pyproject)
+    existing = info.groups
+    if lock_path is None:
+        lock_path = project_dir / "poetry.lock"
+        defaults = info.groups - info.optional_groups
+    else:  # no Poetry project: `main` is the project's own dependencies, not a group
+        existing = info.groups - {"main"}
+        defaults = dependency_groups.uv_defaults(pyproject, toml.load(pyproject), existing)
     wanted_extras = {canonical_name(e) for e in extras}
     unknown = sorted(wanted_extras - info.extras)
     if unknown:
@@ -80,15 +93,10 @@ def select(
             f"{pyproject}: unknown extra {', '.join(unknown)} (the project declares: {known})"
         )
     # `!name` leaves a group out (the Poetry plugin's --without and --only).
-    excluded = {g[1:] for g in groups if g.startswith("!")}
-    included = {g for g in groups if not g.startswith("!")}
-    unknown_groups = sorted((included | excluded) - info.groups)
-    if unknown_groups:
-        raise MonotrailError(
-            f"{pyproject}: unknown group {', '.join(unknown_groups)} "
-            f"(the project has: {', '.join(sorted(info.groups))})"
-        )
-    selected_groups = ((info.groups - info.optional_groups) | included) - excluded
+    choice = dependency_groups.choose(pyproject, existing, defaults, groups)
+    selected_groups = set(choice.groups)
+    if choice.project and "!main" not in groups:
+        selected_groups.add("main")
 
     lock = toml.load(lock_path)
     packages = lock.get("package")
@@ -126,7 +134,7 @@ def select(
         markers: Any = package.get("markers")
         wanted = False
         for group in package_groups:
-            if group not in selected_groups:
+            if canonical_name(group) not in selected_groups:
                 continue
             marker_text = markers.get(group) if isinstance(markers, dict) else markers
             if applies(marker_text):

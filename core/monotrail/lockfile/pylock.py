@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 from monotrail import toml
 from monotrail._fs import atomic_write
 from monotrail.errors import MonotrailError
+from monotrail.lockfile import dependency_groups
 from monotrail.lockfile.model import Artifact, LockedPackage
 from monotrail.names import canonical_name
 from monotrail.python.interpreter import Interpreter
@@ -28,7 +29,8 @@ def select(
 ) -> list[LockedPackage]:
     """The packages of the lock at ``path`` that ``interpreter`` needs.
 
-    ``groups`` are added to the lock's default groups; ``!name`` leaves a group out.
+    ``groups`` are the group options' words, from the lock's default groups
+    (``lockfile/dependency_groups.py``).
     """
     from packaging.pylock import Pylock, PylockSelectError, PylockValidationError
     from packaging.tags import parse_tag
@@ -37,9 +39,13 @@ def select(
         lock = Pylock.from_dict(toml.load(path))
     except PylockValidationError as err:
         raise MonotrailError(f"{path}: not a valid pylock file: {err}") from None
-    excluded = {canonical_name(g[1:]) for g in groups if g.startswith("!")}
-    chosen_groups = {canonical_name(g) for g in lock.default_groups or ()}
-    chosen_groups |= {canonical_name(g) for g in groups if not g.startswith("!")}
+    existing = {canonical_name(g) for g in lock.dependency_groups or ()}
+    choice = dependency_groups.choose(path, existing, lock.default_groups or (), groups)
+    if not choice.project:
+        raise MonotrailError(
+            f"{path}: --only-group is not possible with a PEP 751 lock, which does not say "
+            "which packages the project itself needs (use --no-default-groups --group NAME)"
+        )
     tags = [tag for text in interpreter.tags for tag in parse_tag(text)]
     try:
         selected = list(
@@ -47,7 +53,7 @@ def select(
                 environment=interpreter.markers,  # type: ignore[arg-type]
                 tags=tags,
                 extras=extras,
-                dependency_groups=sorted(chosen_groups - excluded),
+                dependency_groups=sorted(choice.groups),
             )
         )
     except PylockSelectError as err:

@@ -32,6 +32,7 @@ from urllib.parse import unquote, urlsplit
 
 from monotrail import toml
 from monotrail.errors import MonotrailError
+from monotrail.lockfile import dependency_groups
 from monotrail.lockfile.model import Artifact, LockedPackage
 from monotrail.names import canonical_name
 from monotrail.python.interpreter import Interpreter
@@ -252,10 +253,10 @@ def select(
 ) -> list[LockedPackage]:
     """What ``uv sync --frozen`` installs for ``interpreter`` (the project itself aside).
 
-    ``groups`` are added to the project's default groups (``[tool.uv] default-groups``, else
-    ``dev``); a group written ``!name`` is left out. A stale lock is used as it is, with a
-    one-line note on stderr. ``workspace_dir`` is the root of the workspace the project is a
-    member of, which holds the lock (default: the project's own folder).
+    ``groups`` are the words of the group options, from uv's defaults
+    (``lockfile/dependency_groups.py``). A stale lock is used as it is, with a one-line note on
+    stderr. ``workspace_dir`` is the root of the workspace the project is a member of, which
+    holds the lock (default: the project's own folder).
     """
     import os
     import sys
@@ -283,7 +284,9 @@ def select(
         raise MonotrailError(
             f"{pyproject_path}: unknown extra {', '.join(unknown)} (the project declares: {known})"
         )
-    chosen = _chosen_groups(pyproject_path, pyproject, root, groups)
+    existing = _group_names(pyproject, root)
+    defaults = dependency_groups.uv_defaults(pyproject_path, pyproject, existing)
+    chosen = dependency_groups.choose(pyproject_path, existing, defaults, groups)
     environment = dict(interpreter.markers)
     return _walk(lock, root, wanted_extras, chosen, environment)
 
@@ -307,9 +310,8 @@ def _check_python(lock: UvLock, interpreter: Interpreter) -> None:
 
 
 def _group_names(pyproject: dict[str, Any], root: UvPackage) -> set[str]:
-    declared = pyproject.get("dependency-groups")
-    names = {canonical_name(str(g)) for g in declared} if isinstance(declared, dict) else set()
-    if _uv_table(pyproject).get("dev-dependencies"):
+    names = {canonical_name(str(g)) for g in pyproject.get("dependency-groups") or ()}
+    if dependency_groups.uv_table(pyproject).get("dev-dependencies"):
         names.add("dev")
     requires_dev = root.metadata.get("requires-dev")
     if isinstance(requires_dev, dict):
@@ -317,48 +319,11 @@ def _group_names(pyproject: dict[str, Any], root: UvPackage) -> set[str]:
     return names | set(root.groups)
 
 
-def _uv_table(pyproject: dict[str, Any]) -> dict[str, Any]:
-    tool = pyproject.get("tool")
-    uv = tool.get("uv") if isinstance(tool, dict) else None
-    return uv if isinstance(uv, dict) else {}
-
-
-def _chosen_groups(
-    pyproject_path: Path, pyproject: dict[str, Any], root: UvPackage, requested: list[str]
-) -> set[str]:
-    """The default groups as uv has them, plus ``requested``, less ``!name`` ones."""
-    existing = _group_names(pyproject, root)
-
-    def check(names: Iterable[str], where: str) -> None:
-        unknown = sorted(set(names) - existing)
-        if unknown:
-            known = ", ".join(sorted(existing)) or "none"
-            raise MonotrailError(
-                f"{pyproject_path}: unknown group {', '.join(unknown)}{where} "
-                f"(the project has: {known})"
-            )
-
-    defaults = _uv_table(pyproject).get("default-groups", ["dev"])
-    if defaults == "all":
-        chosen = set(existing)
-    elif isinstance(defaults, list):
-        chosen = {canonical_name(str(g)) for g in defaults}
-        if "default-groups" in _uv_table(pyproject):
-            check(chosen, " in [tool.uv] default-groups")
-        chosen &= existing  # uv's implicit `dev` only when there is one
-    else:
-        raise MonotrailError(f'{pyproject_path}: [tool.uv] default-groups must be a list or "all"')
-    excluded = {canonical_name(g[1:]) for g in requested if g.startswith("!")}
-    added = {canonical_name(g) for g in requested if not g.startswith("!")}
-    check(added | excluded, "")
-    return (chosen | added) - excluded
-
-
 def _walk(
     lock: UvLock,
     root: UvPackage,
     extras: set[str],
-    groups: set[str],
+    chosen: dependency_groups.Choice,
     environment: dict[str, str],
 ) -> list[LockedPackage]:
     from packaging.markers import InvalidMarker, Marker
@@ -369,6 +334,7 @@ def _walk(
     evaluated: dict[str, bool] = {}
     # uv writes the chosen side of `[tool.uv] conflicts` into markers as `extra == 'ITEM'`.
     prefix = f"{len(root.name)}-{root.name}-"
+    groups = chosen.groups
     active = {f"extra-{prefix}{e}" for e in extras} | {f"group-{prefix}{g}" for g in groups}
 
     def applies(marker: str | None) -> bool:
@@ -408,9 +374,10 @@ def _walk(
     def follow(package: UvPackage, edges: Iterable[Dependency]) -> None:
         todo.extend((package, edge) for edge in edges if applies(edge.marker))
 
-    follow(root, root.dependencies)
-    for extra in sorted(extras):
-        follow(root, root.optional.get(extra, ()))
+    if chosen.project:  # not for --only-group
+        follow(root, root.dependencies)
+        for extra in sorted(extras):
+            follow(root, root.optional.get(extra, ()))
     for group in sorted(groups):
         follow(root, root.groups.get(group, ()))
     while todo:
@@ -577,31 +544,13 @@ def _sorted_keys(keys: Iterable[tuple[object, ...]]) -> list[str]:
 
 def _unpinned(pyproject: dict[str, Any]) -> set[str]:
     """Names that ``[tool.uv.sources]`` takes from somewhere other than an index."""
-    sources = _uv_table(pyproject).get("sources")
+    sources = dependency_groups.uv_table(pyproject).get("sources")
     found = set()
     for name, value in (sources if isinstance(sources, dict) else {}).items():
         for source in value if isinstance(value, list) else [value]:
             if isinstance(source, dict) and set(source) & _NOT_INDEX:
                 found.add(canonical_name(str(name)))
     return found
-
-
-def _expand_groups(declared: dict[str, Any]) -> dict[str, list[str]]:
-    """PEP 735 groups with ``include-group`` expanded (a cycle stops the expansion)."""
-    by_name = {canonical_name(str(k)): v for k, v in declared.items()}
-
-    def expand(name: str, seen: tuple[str, ...]) -> list[str]:
-        found: list[str] = []
-        for item in by_name.get(name) or ():
-            if isinstance(item, str):
-                found.append(item)
-            elif isinstance(item, dict) and isinstance(item.get("include-group"), str):
-                included = canonical_name(item["include-group"])
-                if included not in seen:
-                    found.extend(expand(included, (*seen, included)))
-        return found
-
-    return {name: expand(name, (name,)) for name in by_name}
 
 
 def stale_reason(
@@ -634,8 +583,8 @@ def stale_reason(
         locked = [compare.from_lock(t) for t in metadata.get("requires-dist") or ()]
         if _sorted_keys(wanted) != _sorted_keys(locked):
             return "dependencies differ"
-        groups = _expand_groups(declared_groups)
-        legacy = _uv_table(pyproject).get("dev-dependencies")
+        groups = dependency_groups.expand(lock.path.parent / "pyproject.toml", pyproject)
+        legacy = dependency_groups.uv_table(pyproject).get("dev-dependencies")
         if isinstance(legacy, list) and legacy:
             groups["dev"] = [*groups.get("dev", []), *(str(r) for r in legacy)]
         wanted_groups = {

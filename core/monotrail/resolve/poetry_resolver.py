@@ -73,9 +73,24 @@ def ensure_lock(project_dir: Path, poetry: Any = None) -> Path:
         if _locker_is_fresh(poetry.locker):
             logger.debug("%s is fresh, not resolving", lock_path)
             return lock_path
-        count = _lock(poetry, project_dir)
+        pool = _pool_with_simple_fallback(poetry.pool, poetry.config, poetry.disable_cache)
+        count = _lock(poetry, project_dir, pool)
     print(f"Wrote {LOCK} ({count} packages)", file=sys.stderr)
     return lock_path
+
+
+def lock_elsewhere(project_dir: Path, lock_path: Path) -> int:
+    """Lock a PEP 621 project that is no Poetry project, as ``poetry lock`` would, but into
+    ``lock_path`` (in monotrail's store): the project's folder is not written. The packages
+    come from the indexes pip is configured with (``index-url``, ``extra-index-url``), as for
+    a requirements.txt. Returns the number of locked packages."""
+    from poetry.packages.locker import Locker
+
+    project_dir = Path(project_dir).absolute()
+    with _poetry_errors(project_dir):
+        poetry = _create_poetry(project_dir)
+        poetry.set_locker(Locker(lock_path, poetry.pyproject.data))
+        return _lock(poetry, project_dir, _pip_pool(poetry.config, poetry.disable_cache))
 
 
 def solve_for_interpreter(
@@ -205,14 +220,13 @@ def _locker_is_fresh(locker: Any) -> bool:
     return fresh
 
 
-def _lock(poetry: Any, project_dir: Path) -> int:
-    """Solve and write poetry.lock like ``Installer._do_refresh`` (``poetry lock``); return the
-    number of locked packages."""
+def _lock(poetry: Any, project_dir: Path, pool: Any) -> int:
+    """Solve from ``pool`` and write the locker's lock like ``Installer._do_refresh``
+    (``poetry lock``); return the number of locked packages."""
     from cleo.io.null_io import NullIO
     from poetry.puzzle.solver import Solver
 
     locker = poetry.locker
-    pool = _pool_with_simple_fallback(poetry.pool, poetry.config, poetry.disable_cache)
 
     locked: list[Any] = []
     if locker.is_locked():
@@ -326,6 +340,38 @@ def _pool_with_simple_fallback(pool: Any, config: Any, disable_cache: bool) -> A
             logger.debug("PyPI: falling back to the simple index where the JSON API fails")
         new_pool.add_repository(repo, priority=priority)
     return new_pool
+
+
+def _pip_pool(config: Any, disable_cache: bool) -> Any:
+    """Poetry's pool for pip's index configuration: ``index-url`` (PyPI through
+    ``_SimpleFallbackPyPiRepository``), then each ``extra-index-url``; indexes that are no
+    http(s) URL are left out (Poetry's repositories speak HTTP only)."""
+    from poetry.repositories import RepositoryPool
+    from poetry.repositories.legacy_repository import LegacyRepository
+
+    from monotrail import fingerprint
+    from monotrail.fetch import indexes
+
+    index, extra = indexes.pip_index_urls()
+    pool = RepositoryPool(config=config)
+    workers = config.installer_max_workers
+    for url in [index, *extra]:
+        if url == indexes.pypi_simple_url():
+            pool.add_repository(
+                _simple_fallback_class()(
+                    config=config, disable_cache=disable_cache, pool_size=workers
+                )
+            )
+        elif url.startswith(("http://", "https://")):
+            # Poetry caches pages by repository name: one name per URL.
+            name = f"pip-{fingerprint.digest(url.encode(), size=4)}"
+            repository = LegacyRepository(
+                name, url, config=config, disable_cache=disable_cache, pool_size=workers
+            )
+            pool.add_repository(repository)
+        else:
+            logger.debug("pip's index %s is no http(s) URL: Poetry's solver cannot use it", url)
+    return pool
 
 
 _fallback_class: Any = None

@@ -1,10 +1,12 @@
 """The resolution cache: resolutions monotrail made itself, kept in the store by content key.
 
-pip's report for a requirements.txt, Poetry's selection from a fresh poetry.lock, a PEP 723
-script's block, a ppipx app: each is resolved once and kept as ``resolutions/<key>.json``, so the
-next environment with the same inputs (in any folder) starts without a resolver. The key names
-the inputs' content, the interpreter and the options (``env.launch.env_key``); a cache entry is
-only ever a cache: unreadable means absent, and gc may remove orphans.
+pip's report for a requirements.txt, Poetry's selection from a fresh poetry.lock or from the
+lock of a PEP 621 project, a PEP 723 script's block, a ppipx app: each is resolved once and kept
+as ``resolutions/<key>.json``, so the next environment with the same inputs (in any folder)
+starts without a resolver. The key names the inputs' content, the interpreter, the options and
+the index configuration (``env.launch.env_key``); the folder only when the inputs name files
+relative to it. A cache entry is only ever a cache: unreadable means absent, and gc may remove
+orphans.
 """
 
 from __future__ import annotations

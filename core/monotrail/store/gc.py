@@ -211,9 +211,10 @@ def _leftovers(collector: _Collector, live: list[StoredEnv]) -> None:
     # Saved resolutions, script folders and lock files of environments without a live record,
     # unless a running process holds the environment's lock (it may be writing the record).
     keys = {env.key for env in live}
+    keys |= {key for env in live if env.data for key in env.data.get("resolutions", ())}
     orphans: dict[str, list[Path]] = {}
-    for resolution in sorted(paths.resolutions_dir().glob("*.json")):
-        orphans.setdefault(resolution.stem, []).append(resolution)
+    for resolution in sorted(paths.resolutions_dir().glob("[!.]*")):  # .json, .poetry.lock
+        orphans.setdefault(resolution.name.split(".")[0], []).append(resolution)
     envs = paths.envs_dir()
     for item in sorted(envs.glob("*")):
         if item.name.startswith("."):  # a record being written when a process was killed

@@ -39,11 +39,16 @@ def find_project(url: str, rev: str, checkout: str) -> Project:
 
 
 def target(
-    url: str, rev: str, interpreter: Interpreter, extras: list[str], groups: list[str]
+    url: str,
+    rev: str,
+    interpreter: Interpreter,
+    extras: list[str],
+    groups: list[str],
+    refresh: bool = False,
 ) -> Target:
     """The checkout of ``url`` at ``rev`` (fetched once) as a target: the project's target
     (targets/project_env.py) under its own key, with its own packages importable from the
-    checkout."""
+    checkout; ``refresh`` resolves again."""
     from dataclasses import replace
 
     from monotrail.targets import project_env
@@ -57,7 +62,7 @@ def target(
         # Lock first: the key covers poetry.lock, so that the next run finds this record.
         poetry_resolver.ensure_lock(project.root)
         project = find_project(url, rev, checkout)
-    base = project_env.target(project, interpreter, extras, groups)
+    base = project_env.target(project, interpreter, extras, groups, refresh)
     if not base.source.head and not base.source.flat:
         # Like an editable install: the repository's own packages import from the checkout.
         src = os.path.join(checkout, "src")

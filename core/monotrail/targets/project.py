@@ -1,5 +1,16 @@
 """Finding the project a command runs for, and the files that define its dependencies.
 
+Which file decides a folder's packages: the first of these that matches, from the top (the
+README's table "Which file decides" says the same; ``kind_of`` is the code):
+
+1. ``uv.lock`` (``UV``): the lock, read as ``uv sync --frozen`` reads it, never written;
+2. ``poetry.lock`` (``POETRY``): the lock, re-locked as ``poetry lock`` would when stale;
+3. ``pylock.toml`` (``PYLOCK``): the lock (PEP 751);
+4. ``[tool.poetry]`` in pyproject.toml (``POETRY``): Poetry's solver writes poetry.lock;
+5. ``requirements.txt`` (``REQUIREMENTS``): pip resolves it once, kept in the store;
+6. pyproject.toml, PEP 621 only (``PYPROJECT``): Poetry's solver locks it once into the
+   store; nothing is written into the folder.
+
 Stdlib only and light: this runs on the ``run`` fast path, so it works on ``os.path`` strings
 and imports pathlib only when a caller asks for ``Path`` objects.
 
@@ -24,6 +35,7 @@ UV = "uv"
 POETRY = "poetry"
 REQUIREMENTS = "requirements"
 PYLOCK = "pylock"
+PYPROJECT = "pyproject"
 
 _MARKERS = ("poetry.lock", "pyproject.toml", "requirements.txt")
 
@@ -93,13 +105,57 @@ def kind_of(directory: str) -> str | None:
             text = ""
         if "[tool.uv.workspace]" in text or _workspace_root(directory) is not None:
             return UV  # a uv workspace (root or member): the workspace's uv.lock decides
-        if "[tool.poetry" in text:
+        if _has_poetry_table(text):
             return POETRY
     if isfile(join(directory, "requirements.txt")):
         return REQUIREMENTS
     if has_pyproject:
-        return POETRY  # a PEP 621 project: Poetry 2 locks it
+        return PYPROJECT
     return None
+
+
+def _has_poetry_table(pyproject: str) -> bool:
+    """Whether pyproject.toml's text has ``[tool.poetry]`` or a table below it (not, say,
+    ``[tool.poetry-dynamic-versioning]`` of another build backend's plugin)."""
+    if "tool.poetry" not in pyproject:
+        return False
+    for line in pyproject.splitlines():
+        header = line.strip().lstrip("[").replace(" ", "")
+        if line.lstrip().startswith("[") and header.startswith(("tool.poetry]", "tool.poetry.")):
+            return True
+    return False
+
+
+def explain(project: Project, executable: str, key: str) -> list[tuple[str, str]]:
+    """What ``run -v`` and ``show`` say first: which file decides, the interpreter, the env
+    key and the env record's path."""
+    from monotrail.env.record import path_of
+
+    path, how = deciding_file(project)
+    return [
+        ("file", f"{path} ({how})"),
+        ("interpreter", executable),
+        ("env key", key),
+        ("record", path_of(key)),
+    ]
+
+
+def deciding_file(project: Project) -> tuple[str, str]:
+    """The file that decides the project's packages, and how it is used (a few words)."""
+    join = os.path.join
+    if project.kind == UV:
+        return join(project.root_dir, "uv.lock"), "uv's lock"
+    if project.kind == PYLOCK:
+        return join(project.root_dir, "pylock.toml"), "PEP 751 lock"
+    if project.kind == REQUIREMENTS:
+        return join(project.root_dir, "requirements.txt"), "resolved by pip, kept in the store"
+    lock = join(project.root_dir, "poetry.lock")
+    if project.kind == POETRY and os.path.isfile(lock):
+        return lock, "Poetry's lock"
+    pyproject = join(project.root_dir, "pyproject.toml")
+    if project.kind == POETRY:
+        return pyproject, "[tool.poetry] without a lock: Poetry's solver writes poetry.lock"
+    return pyproject, "PEP 621 without a lock: locked by Poetry's solver, kept in the store"
 
 
 def discover(start: str | None = None, explicit: str | os.PathLike[str] | None = None) -> Project:
@@ -258,6 +314,8 @@ def _project(root: str, kind: str) -> Project:
         inputs = tuple(p for p in candidates if os.path.isfile(p))
     elif kind == PYLOCK:
         inputs = (os.path.join(root, "pylock.toml"),)
+    elif kind == PYPROJECT:
+        inputs = (os.path.join(root, "pyproject.toml"),)
     else:
         inputs = (os.path.join(root, "requirements.txt"),)
     return Project(root, kind, inputs)

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from monotrail.env import editables
 from monotrail.env.writer import ProjectSource
-from monotrail.targets.project import POETRY, UV, Project
+from monotrail.targets.project import POETRY, PYPROJECT, UV, Project
 
 
 def read(project: Project) -> ProjectSource:
-    """The project's own source, from its pyproject.toml (Poetry, PEP 621 and uv projects)."""
-    if project.kind not in (POETRY, UV) or not (project.root / "pyproject.toml").is_file():
+    """The project's own source, from its pyproject.toml (Poetry, uv and PEP 621 projects)."""
+    if (
+        project.kind not in (POETRY, UV, PYPROJECT)
+        or not (project.root / "pyproject.toml").is_file()
+    ):
         return ProjectSource()
     return editables.read(project.root)

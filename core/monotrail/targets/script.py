@@ -76,9 +76,11 @@ def env_key(block: str, executable: str) -> str:
     return launch.env_key(None, executable, [], [], [f"pep723={digest}"])
 
 
-def target(script: str, block: str, metadata: ScriptMetadata, executable: str) -> Target:
+def target(
+    script: str, block: str, metadata: ScriptMetadata, executable: str, refresh: bool = False
+) -> Target:
     """The script as a target: its block's dependencies (``metadata``, the parsed ``block``),
-    resolved once (resolution cache).
+    resolved once (resolution cache; ``refresh`` resolves again).
 
     ``executable`` is the default (or ``-p``) interpreter, which names the env record;
     the interpreter that runs the script is ``interpreter_for`` it.
@@ -95,6 +97,7 @@ def target(script: str, block: str, metadata: ScriptMetadata, executable: str) -
             key,
             f"the dependencies of {script} with pip",
             lambda: _resolve(script, metadata.dependencies, interpreter),
+            refresh,
         )
 
     # gc keeps the environment while the script exists ("" = any content).

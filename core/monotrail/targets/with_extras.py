@@ -61,9 +61,10 @@ def target(
     groups: list[str],
     requirements: Sequence[str] = (),
     files: Sequence[str] = (),
+    refresh: bool = False,
 ) -> Target:
     """The project's target (``targets.project_env``) with ``requirements`` and the
-    requirements ``files`` added; ``project`` None: those alone."""
+    requirements ``files`` added; ``project`` None: those alone. ``refresh`` resolves again."""
     import os
     from pathlib import Path
 
@@ -76,7 +77,7 @@ def target(
     if project is None:
         base = Target(key, lambda _: [], {"project": None, "inputs": {}})
     else:
-        base = project_env.target(project, interpreter, extras, groups)
+        base = project_env.target(project, interpreter, extras, groups, refresh)
         if not requirements and not files:
             return base
     added = described(requirements, files)
@@ -100,6 +101,7 @@ def target(
             resolution_key,
             f"{added} with pip",
             lambda: _resolve(pinned, requirements, files, python, added, pinned_by),
+            refresh,
         )
         return [*pinned, *more]
 
