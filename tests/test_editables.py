@@ -270,7 +270,7 @@ def test_excluded_folder_is_not_a_member(tmp_path: Path) -> None:
     )
     assert member.input_files[-1] == str(root / "uv.lock")
     excluded = project.discover(str(root / "libs" / "old"))
-    assert (excluded.kind, excluded.workspace_dir) == (project.POETRY, None)
+    assert (excluded.kind, excluded.workspace_dir) == (project.PYPROJECT, None)
 
 
 def test_member_globs_match_as_glob_does(tmp_path: Path) -> None:

@@ -230,3 +230,39 @@ class accounts:  # noqa: N801 - used like a function
         for user in self.users:
             subprocess.run(["userdel", user], capture_output=True)
         subprocess.run(["groupdel", self.group], capture_output=True)
+
+
+def test_a_layer_carries_what_monotrail_resolved_itself(
+    tmp_path: Path, index: IndexServer, offline_env: dict[str, str]
+) -> None:
+    """A requirements.txt and a lock-less PEP 621 project: their resolutions travel in the layer,
+    so another machine runs them without pip, Poetry or an index."""
+    projects = {"reqs": {"requirements.txt": "alpha\n"}, "pep621": {"pyproject.toml": PEP621}}
+    folders = []
+    for name, files in projects.items():
+        folder = tmp_path / "first" / name
+        folder.mkdir(parents=True)
+        for filename, text in files.items():
+            (folder / filename).write_text(text)
+        folders.append(folder)
+    layer = tmp_path / "layer"
+    args = [monotrail_exe(), "store", "export", str(layer)]
+    proc = run([*args, *(f"--project={f}" for f in folders)], tmp_path, offline_env)
+    assert proc.returncode == 0, proc.stderr
+    assert list((layer / "resolutions").glob("*.json"))
+    env = {
+        **offline_env,
+        "MONOTRAIL_HOME": str(tmp_path / "other-home"),
+        "MONOTRAIL_STORES": str(layer),
+        "PIP_INDEX_URL": "http://127.0.0.1:9/simple",
+    }
+    for folder in folders:
+        copy = tmp_path / "second" / folder.name
+        shutil.copytree(folder, copy)
+        proc = run([monotrail_exe(), "run", "python", "-c", "import alpha"], copy, env)
+        assert proc.returncode == 0, proc.stderr
+        assert "Resolving" not in proc.stderr, proc.stderr
+    assert entries_in(tmp_path / "other-home") == []
+
+
+PEP621 = HEAD + 'dependencies = ["alpha"]\n\n[build-system]\nrequires = ["setuptools"]\n'

@@ -161,6 +161,7 @@ class StoreExportCommand(MonotrailCommand):
         parts = export.parts_of(
             [entry for record in records for entry in record["entries"]],
             [record["base_interpreter"] for record in records],
+            [key for record in records for key in record.get("resolutions", ())],
         )
         dest = Path(self.argument("dest")).absolute()
         report = export.export(parts, dest)

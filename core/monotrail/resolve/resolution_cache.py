@@ -6,7 +6,8 @@ as ``resolutions/<key>.json``, so the next environment with the same inputs (in 
 starts without a resolver. The key names the inputs' content, the interpreter, the options and
 the index configuration (``env.launch.env_key``); the folder only when the inputs name files
 relative to it. A cache entry is only ever a cache: unreadable means absent, and gc may remove
-orphans.
+orphans. Read-only stores (``MONOTRAIL_STORES``, e.g. a layer from ``store export``) are read
+after the writable one, so a layer's resolutions spare the resolver on another machine too.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from monotrail import _fs, paths
 from monotrail.lockfile.model import LockedPackage, from_json, to_json
@@ -24,14 +26,25 @@ def _file(key: str) -> str:
     return str(paths.resolutions_dir() / f"{key}.json")
 
 
+def kept(name: str) -> Path:
+    """The file ``resolutions/<name>``: the writable store's, else the first read-only store's
+    that has it, else the writable store's path (where it would be written)."""
+    for home in [paths.home(), *paths.read_only_homes()]:
+        path = home / "resolutions" / name
+        if path.is_file():
+            return path
+    return paths.resolutions_dir() / name
+
+
 def load(key: str) -> list[LockedPackage] | None:
     """The package list kept under ``key``; None when there is none or it is unreadable."""
+    path = kept(f"{key}.json")
     try:
-        with open(_file(key), encoding="utf-8") as handle:
+        with open(path, encoding="utf-8") as handle:
             packages = from_json(json.load(handle))
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
-    logger.debug("reusing the resolution in %s", _file(key))
+    logger.debug("reusing the resolution in %s", path)
     return packages
 
 

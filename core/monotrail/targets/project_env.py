@@ -235,7 +235,7 @@ def _pyproject_packages(
     pyproject = project.root / "pyproject.toml"
     _check_pep621(pyproject)
     key = resolution_key(project, interpreter.executable)
-    lock_path = paths.resolutions_dir() / f"{key}.poetry.lock"
+    lock_path = resolution_cache.kept(f"{key}.poetry.lock")
     selection = _selection_key(project, interpreter, extras, groups, str(lock_path))
     remembered = None if refresh else resolution_cache.load(selection)
     if remembered is not None:
@@ -245,6 +245,7 @@ def _pyproject_packages(
         from monotrail.resolve import poetry_resolver
 
         print(f"Resolving {pyproject} with Poetry's solver...", file=sys.stderr)
+        lock_path = paths.resolutions_dir() / f"{key}.poetry.lock"
         _fs.atomic_publish(
             lock_path,
             lambda tmp: poetry_resolver.lock_elsewhere(project.root, Path(tmp)),
