@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 from monotrail.env import writer
 from monotrail.env.writer import ProjectSource
+from monotrail.errors import SourceError
+from monotrail.fetch import source_build
 from monotrail.lockfile.model import LockedPackage
 from monotrail.python.interpreter import Interpreter
 from monotrail.store import fill, layout, locks
@@ -43,6 +45,8 @@ class Target:
     source: ProjectSource = field(default_factory=ProjectSource)
     #: Files checked on every start (path -> sha256): a change makes the record invalid.
     extra_inputs: dict[str, str] = field(default_factory=dict)
+    #: The file that decided the packages (a lock file), named in front of a ``SourceError``.
+    origin: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,15 +65,22 @@ def prepare(target: Target, interpreter: Interpreter, compile_bytecode: bool = T
         owner: Owner = {**target.owner}
         if target.input_files:
             owner["inputs"] = {**owner.get("inputs", {}), **_digests(target.input_files)}
+        # Stamped before the build reads them: an edit meanwhile shows at the next start.
+        extra_inputs = {**target.extra_inputs, **source_build.tree_inputs(packages)}
         with locks.store_shared():
-            report = fill.fill_store(packages, interpreter, compile_bytecode)
+            try:
+                report = fill.fill_store(packages, interpreter, compile_bytecode)
+            except SourceError as err:
+                if target.origin is None:
+                    raise
+                raise SourceError(f"{target.origin}: {err}") from None
             record = writer.write_record(
                 target.key,
                 interpreter,
                 report.entries,
                 target.source,
                 owner,
-                target.extra_inputs,
+                extra_inputs,
                 compile_bytecode,
             )
     return Prepared(record, report)

@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 from monotrail import paths
 from monotrail.errors import MonotrailError
-from monotrail.lockfile.model import Artifact, LockedPackage
+from monotrail.lockfile.model import Artifact, GitSource, LockedPackage
 from monotrail.log import logger
 from monotrail.names import canonical_name
 from monotrail.python.interpreter import Interpreter
@@ -80,9 +80,8 @@ def packages_from_report(report: dict[str, Any]) -> list[LockedPackage]:
         info = item["download_info"]
         url = info["url"]
         if "vcs_info" in info:
-            raise MonotrailError(
-                f"{name}: version-control requirements ({url}) are not supported yet"
-            )
+            packages.append(LockedPackage(name, version, [], git=_git_source(info)))
+            continue
         if "dir_info" in info:
             packages.append(
                 LockedPackage(name, version, [], source_dir=unquote(urlsplit(url).path))
@@ -96,3 +95,13 @@ def packages_from_report(report: dict[str, Any]) -> list[LockedPackage]:
         filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
         packages.append(LockedPackage(name, version, [Artifact(filename, url, hashes)]))
     return packages
+
+
+def _git_source(info: dict[str, Any]) -> GitSource:
+    """The commit pip resolved a ``git+URL@rev`` requirement to (other tools: an error)."""
+    vcs = info["vcs_info"]
+    if vcs.get("vcs") != "git":
+        raise MonotrailError(
+            f"{info['url']}: {vcs.get('vcs')} requirements are not supported (only git)"
+        )
+    return GitSource(info["url"], vcs["commit_id"], info.get("subdirectory"))

@@ -46,7 +46,17 @@ def target(
         input_files=project.input_files,
         source=project_source.read(project),
         extra_inputs=extra_inputs,
+        origin=str(project.root / _DECIDING_FILE[project.kind]),
     )
+
+
+#: The file that decides a project's packages, by kind.
+_DECIDING_FILE = {
+    UV: "uv.lock",
+    POETRY: "poetry.lock",
+    PYLOCK: "pylock.toml",
+    REQUIREMENTS: "requirements.txt",
+}
 
 
 def packages(
