@@ -11,7 +11,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
-BACKEND = r'''
+BACKEND = r"""
 import base64, hashlib, os, re, zipfile
 
 def _project():
@@ -44,7 +44,10 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     info = dist + "-" + version + ".dist-info/"
     files = {path: open(path, "rb").read() for path in _sources()}
     files[info + "METADATA"] = metadata.encode()
-    files[info + "WHEEL"] = b"Wheel-Version: 1.0\nGenerator: tree_backend\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    files[info + "WHEEL"] = (
+        b"Wheel-Version: 1.0\nGenerator: tree_backend\nRoot-Is-Purelib: true\n"
+        b"Tag: py3-none-any\n"
+    )
     filename = dist + "-" + version + "-py3-none-any.whl"
     record = []
     with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as archive:
@@ -55,7 +58,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         record.append(info + "RECORD,,")
         archive.writestr(info + "RECORD", "\n".join(record) + "\n")
     return filename
-'''
+"""
 
 
 def write_package(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -36,7 +37,7 @@ def run_pip_report(
     os.close(fd)
     cmd = [
         sys.executable, "-m", "pip", "--python", interpreter.executable,
-        "install", "--dry-run", "--quiet", "--report", report_name,
+        "install", "--dry-run", "--report", report_name,
         "--disable-pip-version-check", *(["--ignore-installed"] if ignore_installed else []),
         *args,
     ]  # fmt: skip
@@ -44,7 +45,7 @@ def run_pip_report(
     try:
         proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
         if proc.returncode != 0:
-            raise MonotrailError(_pip_error(proc.stderr, args))
+            raise MonotrailError(_pip_error(proc.stdout + proc.stderr, args))
         with open(report_name, encoding="utf-8") as handle:
             report: dict[str, Any] = json.load(handle)
     finally:
@@ -56,7 +57,7 @@ def _pip_error(stderr: str, args: list[str]) -> str:
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("ERROR:")]
     chosen = errors[0] if errors else (lines[-1] if lines else "pip failed")
-    chosen = chosen.removeprefix("ERROR: ")
+    chosen = _git_error(stderr, lines) or chosen.removeprefix("ERROR: ")
     where = next((a for a in args if a.endswith((".txt", ".in"))), None)
     hint = ""
     if "ResolutionImpossible" in stderr or "conflicting dependencies" in stderr:
@@ -69,6 +70,22 @@ def _pip_error(stderr: str, args: list[str]) -> str:
         )
     prefix = f"{where}: " if where else ""
     return f"{prefix}pip could not resolve the requirements: {chosen}{hint}"
+
+
+_CLONING = re.compile(r"Cloning (\S+) \(to revision (\S+)\)")
+_CLONE_FAILED = re.compile(r"git clone .* (\S+) \S+ did not run successfully")
+
+
+def _git_error(output: str, lines: list[str]) -> str | None:
+    """A git step of pip's that failed, in one line naming the repository."""
+    cloning = _CLONING.search(output)
+    if cloning and re.search(r"git checkout -q \S+ did not run successfully", output):
+        return f"{cloning[1]}: no revision {cloning[2]!r} (no such commit, tag or branch)"
+    clone = _CLONE_FAILED.search(output)
+    if clone:
+        fatal = next((line for line in lines if line.startswith("fatal: ")), "no output")
+        return f"git could not fetch {clone[1]}: {fatal.removeprefix('fatal: ')}"
+    return None
 
 
 def packages_from_report(report: dict[str, Any]) -> list[LockedPackage]:
