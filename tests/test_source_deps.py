@@ -202,7 +202,11 @@ TEST_FILE = "import pathdep\n\ndef test_value():\n    assert pathdep.VALUE == 'p
 
 
 def test_path_dependency_built_once_per_tree_content(
-    tmp_path: Path, index: IndexServer, offline_env: dict[str, str], pytest_wheels: Path
+    tmp_path: Path,
+    index: IndexServer,
+    offline_env: dict[str, str],
+    pytest_wheels: Path,
+    home: Path,
 ) -> None:
     for wheel in pytest_wheels.iterdir():
         shutil.copy(wheel, index.root)
@@ -243,6 +247,20 @@ def test_path_dependency_built_once_per_tree_content(
     )
     assert proc.returncode == 1 and "1 failed" in proc.stdout
     (tree / "pathdep" / "__init__.py").write_text("VALUE = 'path-1'\n")
+    proc = run(show, project, offline_env)
+    assert proc.returncode == 0 and proc.stdout.strip() == "path-1", proc.stderr
+    assert built_and_fetched(proc.stderr) == []
+
+    # gc: the build of the content no environment uses goes, entry and wheel.
+    builds = {p.name for p in (home / "artifacts" / "built").glob("tree-*")}
+    assert len(builds) == 2
+    proc = run([exe, "store", "gc"], project, offline_env)
+    assert proc.returncode == 0, proc.stderr
+    assert "wheel built from source tree" in proc.stdout + proc.stderr
+    kept = {p.name for p in (home / "artifacts" / "built").glob("tree-*")}
+    assert len(kept) == 1 and kept < builds
+    entries = [p.name for p in (home / "store" / "pathdep" / "0.1").glob("[!.]*")]
+    assert entries == [f"py3-none-any@{kept.pop()}"]
     proc = run(show, project, offline_env)
     assert proc.returncode == 0 and proc.stdout.strip() == "path-1", proc.stderr
     assert built_and_fetched(proc.stderr) == []

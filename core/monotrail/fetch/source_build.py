@@ -56,6 +56,15 @@ def entry_tag(wheel: Path) -> str:
     return ""
 
 
+def source_of(built_folder: str) -> str | None:
+    """For humans, what a folder of ``artifacts/built/`` was built from, if it was built here
+    (``git commit 491cacca7cb0``, ``source tree e62ecfdd7783``); None for an sdist's."""
+    kind, _, digest = built_folder.partition("-")
+    if built_folder.startswith(_PREFIXES):
+        return f"{'git commit' if kind == 'git' else 'source tree'} {digest[:12]}"
+    return None
+
+
 def wheel(package: LockedPackage, interpreter: Interpreter) -> Path:
     """The wheel of ``package`` for ``interpreter``: the one kept under its key, else built now
     (its git commit fetched first) and kept."""
