@@ -94,6 +94,31 @@ def test_requirements_git_commit_tag_branch(
     assert_one_line_error(proc, str(project / "requirements.txt"), f"git could not fetch {missing}")
 
 
+def test_pylock_written_by_pip_monotrail_keeps_the_commits(
+    upstream: Upstream, tmp_path: Path, offline_env: dict[str, str], home: Path
+) -> None:
+    project, locked = tmp_path / "reqs", tmp_path / "locked"
+    project.mkdir()
+    locked.mkdir()
+    (project / "requirements.txt").write_text(
+        f"git+{upstream.url}@{upstream.first}#egg=pkg-a&subdirectory=a\n"
+        f"git+{upstream.url}@v2#egg=pkg-b&subdirectory=b\n"
+        f"git+{upstream.url}@feature#egg=pkg-c&subdirectory=c\n"
+    )
+    env = {k: v for k, v in offline_env.items() if k != "VIRTUAL_ENV"}
+    lock = locked / "pylock.toml"
+    pm = monotrail_exe("pip-monotrail")
+    proc = run([pm, "install", "-r", "requirements.txt", "--lock", str(lock)], project, env)
+    assert proc.returncode == 0, proc.stderr
+    text = lock.read_text()
+    assert f'commit-id = "{upstream.commits[1]}"' in text and 'requested-revision = "v2"' in text
+    # Read back: the same commits, already built, so nothing is fetched or built again.
+    proc = run([monotrail_exe(), "run", "python", "-c", SHOW], locked, env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == EXPECTED
+    assert built_and_fetched(proc.stderr) == []
+
+
 def uv_project(folder: Path, upstream: Upstream, index: IndexServer, tmp_path: Path) -> Path:
     folder.mkdir()
     url = upstream.url
