@@ -324,3 +324,23 @@ def test_url_sdists_downloaded_checked_and_built_once(
     proc = run([exe, "run", *show], uvproj, env)
     assert_one_line_error(proc, sdist.name, "hash mismatch")
     assert os.path.isdir(home / "store" / "urlpkg")
+
+
+def test_without_the_git_command_dulwich_fetches(
+    upstream: Upstream,
+    tmp_path: Path,
+    index: IndexServer,
+    offline_env: dict[str, str],
+    home: Path,
+) -> None:
+    project = uv_project(tmp_path / "uvproj", upstream, index, tmp_path)
+    no_git = {**offline_env, "PATH": str(tmp_path / "empty-bin")}
+    run_it = [monotrail_exe(), "run", "-p", sys.executable, "python", "-c", SHOW]
+    proc = run(run_it, project, no_git)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == EXPECTED
+    assert checkouts(home) == sorted(upstream.commits)
+    lock_file = project / "uv.lock"
+    lock_file.write_text(lock_file.read_text().replace(upstream.commits[2], "2" * 40))
+    proc = run(run_it, project, no_git)
+    assert_one_line_error(proc, str(lock_file), upstream.url, "2" * 40, "no revision")
