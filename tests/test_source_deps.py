@@ -173,6 +173,15 @@ def test_uv_lock_git_sources_fetched_and_built_once_per_commit(
     assert_one_line_error(proc, str(lock_file), f"git could not fetch {missing}")
 
 
+def poetry_env(offline_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """For the real ``poetry lock``: a cache of its own, no virtualenv made."""
+    return {
+        **offline_env,
+        "POETRY_CACHE_DIR": str(tmp_path / "poetry-cache"),
+        "POETRY_VIRTUALENVS_CREATE": "false",
+    }
+
+
 def test_poetry_lock_git_commit_tag_branch(
     upstream: Upstream, tmp_path: Path, offline_env: dict[str, str], index: IndexServer
 ) -> None:
@@ -188,12 +197,7 @@ def test_poetry_lock_git_commit_tag_branch(
         f'pkg-c = {{ git = "{url}", branch = "feature", subdirectory = "c" }}\n\n'
         f'[[tool.poetry.source]]\nname = "local"\nurl = "{index.url}"\npriority = "primary"\n'
     )
-    env = {
-        **offline_env,
-        "POETRY_CACHE_DIR": str(tmp_path / "poetry-cache"),
-        "POETRY_VIRTUALENVS_CREATE": "false",
-    }
-    proc = run([str(BIN / "poetry"), "lock"], project, env)
+    proc = run([str(BIN / "poetry"), "lock"], project, poetry_env(offline_env, tmp_path))
     assert proc.returncode == 0, proc.stderr
     lock_text = (project / "poetry.lock").read_text()
     assert f'resolved_reference = "{upstream.commits[2]}"' in lock_text
@@ -315,6 +319,20 @@ def test_url_sdists_downloaded_checked_and_built_once(
     uv_lock(uvproj, index, tmp_path)
     assert f'source = {{ url = "{url}" }}' in (uvproj / "uv.lock").read_text()
     proc = run([exe, "run", *show], uvproj, offline_env)
+    assert proc.returncode == 0 and proc.stdout.strip() == "from-url", proc.stderr
+    assert built_and_fetched(proc.stderr) == []
+
+    # And from a poetry.lock's url source (made by the real `poetry lock`).
+    poetryproj = tmp_path / "poetryproj"
+    poetryproj.mkdir()
+    (poetryproj / "pyproject.toml").write_text(
+        HEAD + 'dynamic = ["dependencies"]\n\n[tool.poetry]\npackage-mode = false\n\n'
+        f'[tool.poetry.dependencies]\nurlpkg = {{ url = "{url}" }}\n'
+    )
+    proc = run([str(BIN / "poetry"), "lock"], poetryproj, poetry_env(offline_env, tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert 'type = "url"' in (poetryproj / "poetry.lock").read_text()
+    proc = run([exe, "run", *show], poetryproj, offline_env)
     assert proc.returncode == 0 and proc.stdout.strip() == "from-url", proc.stderr
     assert built_and_fetched(proc.stderr) == []
 
