@@ -47,6 +47,14 @@ class Upstream:
         self.url = root.as_uri()
         self.first = self.commits[0]
 
+    def requirements(self) -> str:
+        """pkg-a at the first commit, pkg-b at the tag, pkg-c at the branch, as pip reads them."""
+        return (
+            f"git+{self.url}@{self.first}#egg=pkg-a&subdirectory=a\n"
+            f"git+{self.url}@v2#egg=pkg-b&subdirectory=b\n"
+            f"git+{self.url}@feature#egg=pkg-c&subdirectory=c\n"
+        )
+
 
 @pytest.fixture
 def upstream(tmp_path: Path) -> Upstream:
@@ -66,11 +74,7 @@ def test_requirements_git_commit_tag_branch(
 ) -> None:
     project = tmp_path / "reqs"
     project.mkdir()
-    (project / "requirements.txt").write_text(
-        f"git+{upstream.url}@{upstream.first}#egg=pkg-a&subdirectory=a\n"
-        f"git+{upstream.url}@v2#egg=pkg-b&subdirectory=b\n"
-        f"git+{upstream.url}@feature#egg=pkg-c&subdirectory=c\n"
-    )
+    (project / "requirements.txt").write_text(upstream.requirements())
     exe = monotrail_exe()
     proc = run(
         [exe, "run", "python", "-c", SHOW + "; import beta; print(beta.VALUE)"],
@@ -100,11 +104,7 @@ def test_pylock_written_by_pip_monotrail_keeps_the_commits(
     project, locked = tmp_path / "reqs", tmp_path / "locked"
     project.mkdir()
     locked.mkdir()
-    (project / "requirements.txt").write_text(
-        f"git+{upstream.url}@{upstream.first}#egg=pkg-a&subdirectory=a\n"
-        f"git+{upstream.url}@v2#egg=pkg-b&subdirectory=b\n"
-        f"git+{upstream.url}@feature#egg=pkg-c&subdirectory=c\n"
-    )
+    (project / "requirements.txt").write_text(upstream.requirements())
     env = {k: v for k, v in offline_env.items() if k != "VIRTUAL_ENV"}
     lock = locked / "pylock.toml"
     pm = monotrail_exe("pip-monotrail")
