@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import BIN, assert_one_line_error, monotrail_exe, run
+from support.importtime import heavy_imports
 from support.index_server import IndexServer
 from support.source_trees import commit_all, git, sdist_of, write_package
 from test_uv_lock import lock as uv_lock
@@ -251,10 +252,12 @@ def test_path_dependency_built_once_per_tree_content(
     assert proc.stdout.strip() == "path-1"
     assert built_and_fetched(proc.stderr) == [f"Building a wheel from {tree}..."]
 
-    # Warm: the fast path, nothing built; the tree is left as it was.
-    proc = run([*show[:2], "-v", *show[2:]], project, offline_env)
+    # Warm: the fast path (stdlib only), nothing built; the tree is left as it was.
+    warm = [sys.executable, "-X", "importtime", exe, "run", "-v", *show[2:]]
+    proc = run(warm, project, offline_env)
     assert proc.returncode == 0 and proc.stdout.strip() == "path-1", proc.stderr
     assert "fast path" in proc.stderr and built_and_fetched(proc.stderr) == []
+    assert heavy_imports(proc.stderr) == []
     assert sorted(p.name for p in tree.iterdir()) == [
         "pathdep",
         "pyproject.toml",

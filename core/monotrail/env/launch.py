@@ -93,20 +93,19 @@ def load_valid_record(key: str) -> EnvRecord | None:
     for entry in found["entries"]:
         if not os.path.isdir(entry):
             return None
-    if found["extra_inputs"]:
-        import hashlib  # only scripts, requirements includes and path dependencies have them
-
-        for file, digest in found["extra_inputs"].items():
-            if digest.startswith(record.TREE_INPUT):
-                if fingerprint.tree_stamp(file) != digest[len(record.TREE_INPUT) :]:
-                    return None
-                continue
-            try:
-                with open(file, "rb") as handle:
-                    if hashlib.sha256(handle.read()).hexdigest() != digest:
-                        return None
-            except OSError:
+    for file, digest in found["extra_inputs"].items():
+        if digest.startswith(record.TREE_INPUT):  # a path dependency's source tree
+            if fingerprint.tree_stamp(file) != digest[len(record.TREE_INPUT) :]:
                 return None
+            continue
+        import hashlib  # only scripts and requirements files with includes have files here
+
+        try:
+            with open(file, "rb") as handle:
+                if hashlib.sha256(handle.read()).hexdigest() != digest:
+                    return None
+        except OSError:
+            return None
     for folder in (found["boot"], found["bin"]):
         if not os.path.isdir(folder):
             return None
