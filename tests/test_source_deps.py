@@ -120,18 +120,35 @@ def test_pylock_written_by_pip_monotrail_keeps_the_commits(
     assert built_and_fetched(proc.stderr) == []
 
 
-def uv_project(folder: Path, upstream: Upstream, index: IndexServer, tmp_path: Path) -> Path:
+def uv_project(
+    folder: Path, upstream: Upstream, index: IndexServer, tmp_path: Path, path_dep: str = ""
+) -> Path:
+    """A uv project needing pkg-a, pkg-b and pkg-c from ``upstream`` (and with ``path_dep``,
+    the tree ``../<path_dep>``, and pytest in its dev group), locked by the real ``uv lock``."""
     folder.mkdir()
     url = upstream.url
+    names = ["pkg-a", "pkg-b", "pkg-c", *([path_dep] if path_dep else [])]
+    more = f'{path_dep} = {{ path = "../{path_dep}" }}\n' if path_dep else ""
+    more += '\n[dependency-groups]\ndev = ["pytest"]\n' if path_dep else ""
     (folder / "pyproject.toml").write_text(
-        HEAD
-        + 'dependencies = ["pkg-a", "pkg-b", "pkg-c"]\n\n[tool.uv.sources]\n'
+        HEAD.replace(">=3.9", ">=3.10")  # pytest 9 needs it
+        + f"dependencies = {names!r}\n\n[tool.uv.sources]\n".replace("'", '"')
         + f'pkg-a = {{ git = "{url}", rev = "{upstream.first}", subdirectory = "a" }}\n'
         + f'pkg-b = {{ git = "{url}", tag = "v2", subdirectory = "b" }}\n'
         + f'pkg-c = {{ git = "{url}", branch = "feature", subdirectory = "c" }}\n'
+        + more
     )
     uv_lock(folder, index, tmp_path)
     return folder
+
+
+SUITE = f"""\
+import pathdep, pkg_a, pkg_b, pkg_c
+
+def test_values():
+    assert (pkg_a.VALUE, pkg_b.VALUE, pkg_c.VALUE) == tuple({EXPECTED.split()!r})
+    assert pathdep.VALUE == "path-1"
+"""
 
 
 def test_uv_lock_git_sources_fetched_and_built_once_per_commit(
@@ -140,24 +157,33 @@ def test_uv_lock_git_sources_fetched_and_built_once_per_commit(
     index: IndexServer,
     offline_env: dict[str, str],
     home: Path,
+    pytest_wheels: Path,
 ) -> None:
-    project = uv_project(tmp_path / "uvproj", upstream, index, tmp_path)
+    for wheel in pytest_wheels.iterdir():
+        shutil.copy(wheel, index.root)
+    write_package(tmp_path / "pathdep", "pathdep", "0.1", "path-1")
+    project = uv_project(tmp_path / "uvproj", upstream, index, tmp_path, "pathdep")
+    (project / "test_values.py").write_text(SUITE)
     text = (project / "uv.lock").read_text()
     assert f"?subdirectory=a&rev={upstream.first}#{upstream.first}" in text
+    assert 'source = { directory = "../pathdep" }' in text
     exe = monotrail_exe()
     proc = run([exe, "run", "python", "-c", SHOW], project, offline_env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == EXPECTED
-    assert len(built_and_fetched(proc.stderr)) == 6  # three commits, three packages
+    # Three commits fetched, three packages and the path dependency built.
+    assert len(built_and_fetched(proc.stderr)) == 7
     assert checkouts(home) == sorted(upstream.commits)
+    pytest_run = [exe, "run", "command", "pytest", "-q", "-p", "no:cacheprovider"]
+    proc = run(pytest_run, project, offline_env)
+    assert proc.returncode == 0 and "1 passed" in proc.stdout, proc.stdout + proc.stderr
 
     # Another project with the same lock, after the repository is gone: nothing fetched or built.
     shutil.move(upstream.root, tmp_path / "moved")
     other = tmp_path / "other"
     shutil.copytree(project, other)
-    proc = run([exe, "run", "python", "-c", SHOW], other, offline_env)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == EXPECTED
+    proc = run(pytest_run, other, offline_env)
+    assert proc.returncode == 0 and "1 passed" in proc.stdout, proc.stdout + proc.stderr
     assert built_and_fetched(proc.stderr) == []
 
     # A commit the repository does not have; a repository that is not there.
@@ -215,12 +241,14 @@ def test_poetry_lock_git_commit_tag_branch(
 
 @pytest.fixture(scope="session")
 def pytest_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """pytest and its dependencies as wheels, from the machine's pip configuration (an index
-    mirror here), so that the localhost index can serve them."""
+    """pytest and its dependencies on every platform and Python (uv locks for all of them) as
+    wheels, from the machine's pip configuration (an index mirror here), so that the localhost
+    index can serve them."""
     folder = tmp_path_factory.mktemp("pytest-wheels")
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "download", "-q", "-d", str(folder),
-         "--only-binary", ":all:", f"pytest=={pytest.__version__}"],
+         "--only-binary", ":all:", f"pytest=={pytest.__version__}",
+         "colorama", "exceptiongroup", "tomli", "typing-extensions"],
         capture_output=True, text=True,
     )  # fmt: skip
     if proc.returncode != 0:
