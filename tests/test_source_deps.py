@@ -393,3 +393,26 @@ def test_without_the_git_command_dulwich_fetches(
     lock_file.write_text(lock_file.read_text().replace(upstream.commits[2], "2" * 40))
     proc = run(run_it, project, no_git)
     assert_one_line_error(proc, str(lock_file), upstream.url, "2" * 40, "no revision")
+
+
+def test_concurrent_runs_fetch_and_build_each_commit_once(
+    upstream: Upstream, tmp_path: Path, index: IndexServer, offline_env: dict[str, str]
+) -> None:
+    project = uv_project(tmp_path / "uvproj", upstream, index, tmp_path)
+    procs = [
+        subprocess.Popen(
+            [monotrail_exe(), "run", "python", "-c", SHOW],
+            cwd=project,
+            env=offline_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outputs = [proc.communicate(timeout=300) for proc in procs]
+    for proc, (out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err
+        assert out.strip() == EXPECTED
+    lines = [line for _, err in outputs for line in built_and_fetched(err)]
+    assert len(lines) == 6 and len(set(lines)) == 6, lines  # each commit and package once

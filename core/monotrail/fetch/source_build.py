@@ -26,7 +26,9 @@ from monotrail._fs import atomic_publish
 from monotrail.env import record
 from monotrail.errors import SourceError
 from monotrail.lockfile.model import LockedPackage
+from monotrail.log import logger
 from monotrail.python.interpreter import Interpreter
+from monotrail.store import layout
 
 _PREFIXES = ("git-", "tree-")
 
@@ -67,13 +69,25 @@ def source_of(built_folder: str) -> str | None:
 
 def wheel(package: LockedPackage, interpreter: Interpreter) -> Path:
     """The wheel of ``package`` for ``interpreter``: the one kept under its key, else built now
-    (its git commit fetched first) and kept."""
+    (its git commit fetched first) and kept. Concurrent processes build it once."""
+    folder = paths.artifacts_dir() / "built" / key(package) / interpreter.cache_tag
+    found = _kept(folder)
+    if found is None:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        with layout.entry_lock(folder):
+            found = _kept(folder) or _build(package, folder, interpreter)
+    logger.debug("%s: the wheel built from its source is %s", package, found)
+    return found
+
+
+def _kept(folder: Path) -> Path | None:
+    wheels = sorted(folder.glob("*.whl")) if folder.is_dir() else []
+    return wheels[0] if wheels else None
+
+
+def _build(package: LockedPackage, folder: Path, interpreter: Interpreter) -> Path:
     from monotrail.fetch import sdist_build
 
-    folder = paths.artifacts_dir() / "built" / key(package) / interpreter.cache_tag
-    kept = sorted(folder.glob("*.whl")) if folder.is_dir() else []
-    if kept:
-        return kept[0]
     if package.git is not None:
         source, label = _checkout(package), f"{package.git.url}@{package.git.commit[:12]}"
     else:
