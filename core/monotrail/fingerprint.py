@@ -14,6 +14,7 @@ tree may have changed since.
 from __future__ import annotations
 
 import os
+import stat
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -48,7 +49,8 @@ _SKIPPED_AT_TOP = {"build", "dist"}
 
 def tree_files(root: str) -> Iterator[tuple[str, os.stat_result]]:
     """The source files below ``root``: (path relative to it, with ``/``; stat), in a stable
-    order. Symbolic links are followed."""
+    order. A link to a file counts as the file; a link to a folder is not followed (no loops):
+    its stat is the link's own."""
     stack = [""]
     while stack:
         relative = stack.pop()
@@ -60,24 +62,30 @@ def tree_files(root: str) -> Iterator[tuple[str, os.stat_result]]:
         for child in children:
             path = f"{relative}/{child.name}" if relative else child.name
             try:
-                info = child.stat()
+                if child.is_dir(follow_symlinks=False):
+                    skipped = child.name in _SKIPPED or child.name.endswith(".egg-info")
+                    if not skipped and (relative or child.name not in _SKIPPED_AT_TOP):
+                        subfolders.append(path)
+                    continue
+                info = child.stat(follow_symlinks=not child.is_dir())
             except OSError:
-                continue  # a dangling link
-            if child.is_dir():
-                skipped = child.name in _SKIPPED or child.name.endswith(".egg-info")
-                if not skipped and (relative or child.name not in _SKIPPED_AT_TOP):
-                    subfolders.append(path)
-            elif not child.name.endswith((".pyc", ".pyo")):
+                continue  # a dangling link, or gone meanwhile
+            if not child.name.endswith((".pyc", ".pyo")):
                 yield path, info
         stack.extend(reversed(subfolders))
 
 
 def tree_digest(root: str) -> str:
-    """A digest of the source files' paths, executable bits and content below ``root``."""
+    """A digest of the source files' paths, executable bits and content (a link to a folder:
+    its target) below ``root``."""
     hasher = blake2b(digest_size=16)
     for path, info in tree_files(root):
-        with open(os.path.join(root, path), "rb") as handle:
-            content = handle.read()
+        full = os.path.join(root, path)
+        if stat.S_ISLNK(info.st_mode):
+            content = os.readlink(full).encode()
+        else:
+            with open(full, "rb") as handle:
+                content = handle.read()
         for part in (path.encode(), b"x" if info.st_mode & 0o111 else b"-", content):
             _feed(hasher, part)
     return hasher.hexdigest()

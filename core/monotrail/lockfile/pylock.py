@@ -65,7 +65,7 @@ def _locked(path: Path, package: Any, source: Any) -> LockedPackage:
     location = getattr(source, "url", None) or _file_url(path, getattr(source, "path", None))
     if isinstance(source, (PackageDirectory, PackageVcs)):
         if package.version is None:
-            raise MonotrailError(f"{path}: the {name} built from its source has no version")
+            raise MonotrailError(f"{path}: {name} (built from its source) has no version")
         version = str(package.version)
         if isinstance(source, PackageVcs):
             if source.type != "git" or location is None:

@@ -53,16 +53,17 @@ def run_pip_report(
     return report
 
 
-def _pip_error(stderr: str, args: list[str]) -> str:
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+def _pip_error(output: str, args: list[str]) -> str:
+    """pip's failure in one line (``output``: what pip printed, stdout and stderr)."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("ERROR:")]
     chosen = errors[0] if errors else (lines[-1] if lines else "pip failed")
-    chosen = _git_error(stderr, lines) or chosen.removeprefix("ERROR: ")
+    chosen = _git_error(output, lines) or chosen.removeprefix("ERROR: ")
     where = next((a for a in args if a.endswith((".txt", ".in"))), None)
     hint = ""
-    if "ResolutionImpossible" in stderr or "conflicting dependencies" in stderr:
+    if "ResolutionImpossible" in output or "conflicting dependencies" in output:
         hint = " (the requirements cannot all be satisfied)"
-    if "DO NOT MATCH THE HASHES" in stderr:
+    if "DO NOT MATCH THE HASHES" in output:
         expected = next((line.split()[-1] for line in lines if line.startswith("Expected")), "?")
         chosen = (
             f"a downloaded file does not match its expected hash (sha256 {expected}): "
