@@ -416,3 +416,33 @@ def test_concurrent_runs_fetch_and_build_each_commit_once(
         assert out.strip() == EXPECTED
     lines = [line for _, err in outputs for line in built_and_fetched(err)]
     assert len(lines) == 6 and len(set(lines)) == 6, lines  # each commit and package once
+
+
+def test_tree_digest_leaves_build_output_out_and_sees_edits(tmp_path: Path) -> None:
+    from monotrail import fingerprint
+
+    tree = write_package(tmp_path / "tree", "pkg", "1.0", "one")
+    digest, stamp = fingerprint.tree_digest(str(tree)), fingerprint.tree_stamp(str(tree))
+    # What backends and tools write into a tree is not its source.
+    for junk in ("build/lib/pkg/__init__.py", "dist/x.whl", "pkg.egg-info/PKG-INFO",
+                 ".git/HEAD", "pkg/__pycache__/x.pyc", ".venv/bin/python"):  # fmt: skip
+        (tree / junk).parent.mkdir(parents=True, exist_ok=True)
+        (tree / junk).write_text("x")
+    (tree / "pkg" / "up").symlink_to(tree)  # a loop: not followed
+    (tree / "dangling").symlink_to(tmp_path / "nowhere")
+    assert fingerprint.tree_digest(str(tree)) != digest  # the link is part of the tree
+    (tree / "pkg" / "up").unlink()
+    assert fingerprint.tree_digest(str(tree)) == digest
+    assert fingerprint.tree_stamp(str(tree)) == stamp
+    # A package folder named build below the top is source.
+    (tree / "pkg" / "build").mkdir()
+    (tree / "pkg" / "build" / "__init__.py").write_text("")
+    assert fingerprint.tree_digest(str(tree)) != digest
+    (tree / "pkg" / "build" / "__init__.py").unlink()
+    (tree / "pkg" / "build").rmdir()
+    # An edit of the same size changes the content digest; the stamp sees the new mtime.
+    init = tree / "pkg" / "__init__.py"
+    init.write_text(init.read_text().replace("one", "two"))
+    os.utime(init, ns=(1, 1))
+    assert fingerprint.tree_digest(str(tree)) != digest
+    assert fingerprint.tree_stamp(str(tree)) != stamp
