@@ -3,7 +3,6 @@ makes with the real `git` command, served by a file:// URL, with two revisions."
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from conftest import assert_one_line_error, monotrail_exe, run
 from support.importtime import heavy_imports
 from support.index_server import IndexServer
+from support.source_trees import git
 
 MODULE = """\
 VERSION = "{version}"
@@ -43,19 +43,6 @@ priority = "primary"
 """
 
 HELLO = ["python", "-c", "import gitpkg; print(gitpkg.hello())"]
-
-
-def git(repo: Path, *args: str) -> str:
-    env = {
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.org",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.org",
-        "HOME": str(repo),
-    }
-    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, env=env)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout.strip()
 
 
 @pytest.fixture

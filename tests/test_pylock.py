@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from monotrail.errors import MonotrailError
 from monotrail.lockfile import pylock
+from monotrail.lockfile.model import GitSource
 from monotrail.python import interpreter
 
 LOCK = """\
@@ -79,12 +80,15 @@ def test_markers_extras_and_groups_select(lock: Path, target: interpreter.Interp
     chosen = {p.name: p for p in pylock.select(lock, target, ["fast"], ["!dev"])}
     assert sorted(chosen) == ["plain", "speedup"]
     assert chosen["speedup"].source_dir == str(lock.parent.parent / "speedup")
+    chosen = {p.name: p for p in pylock.select(lock, target, [], ["vcs"])}
+    assert chosen["from-git"].git == GitSource("https://example.invalid/x.git", "abc")
 
 
 def test_mistakes_name_the_lock(
     lock: Path, target: interpreter.Interpreter, tmp_path: Path
 ) -> None:
-    with pytest.raises(MonotrailError, match="version control"):
+    lock.write_text(LOCK.replace('type = "git"', 'type = "hg"'))
+    with pytest.raises(MonotrailError, match=f"{lock}: from-git comes from hg; only git"):
         pylock.select(lock, target, [], ["vcs"])
     with pytest.raises(MonotrailError, match="Undeclared extras: nope"):
         pylock.select(lock, target, ["nope"], [])

@@ -112,5 +112,7 @@ def discard(path: str | os.PathLike[str]) -> None:
         os.unlink(path)
         return
     trash = tempfile.mkdtemp(prefix="trash.", dir=paths.tmp_dir())
-    os.rename(path, os.path.join(trash, "x"))
-    shutil.rmtree(trash, ignore_errors=True)
+    try:
+        os.rename(path, os.path.join(trash, "x"))
+    finally:  # also when another process moved ``path`` first
+        shutil.rmtree(trash, ignore_errors=True)

@@ -9,3 +9,11 @@ class MonotrailError(Exception):
     """
 
     exit_code = 2
+
+
+class SourceError(MonotrailError):
+    """A package's own source cannot be had: a git revision or repository, a path dependency.
+
+    Raised while the store is filled, where the lock file is not known: ``env.prepare`` names
+    the file that decided the packages in front of the message.
+    """

@@ -111,6 +111,10 @@ def load_valid_record(key: str) -> EnvRecord | None:
         if not os.path.isdir(entry):
             return None
     for file, digest in found["extra_inputs"].items():
+        if digest.startswith(record.TREE_INPUT):  # a path dependency's source tree
+            if fingerprint.tree_stamp(file) != digest[len(record.TREE_INPUT) :]:
+                return None
+            continue
         if fingerprint.file_digest(file) != digest:
             return None
     for folder in (found["boot"], found["bin"]):

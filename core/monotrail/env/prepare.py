@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 from monotrail.env import editables, writer
 from monotrail.env.writer import ProjectSource
+from monotrail.errors import SourceError
+from monotrail.fetch import source_build
 from monotrail.lockfile.model import LockedPackage
 from monotrail.python.interpreter import Interpreter
 from monotrail.store import fill, layout, locks
@@ -49,6 +51,8 @@ class Target:
     extra_inputs: dict[str, str] = field(default_factory=dict)
     #: A project's ``launch.content_key``: copies of the project derive from this environment.
     content_key: str | None = None
+    #: The file that decided the packages (a lock file), named in front of a ``SourceError``.
+    origin: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,16 +75,23 @@ def prepare(target: Target, interpreter: Interpreter, compile_bytecode: bool = T
         owner: Owner = {**target.owner}
         if target.input_files:
             owner["inputs"] = {**owner.get("inputs", {}), **_digests(target.input_files)}
+        # Stamped before the build reads them: an edit meanwhile shows at the next start.
+        extra_inputs = {**target.extra_inputs, **source_build.tree_inputs(packages)}
         with locks.store_shared():
             built = [p for p in packages if not p.editable]
-            report = fill.fill_store(built, interpreter, compile_bytecode)
+            try:
+                report = fill.fill_store(built, interpreter, compile_bytecode)
+            except SourceError as err:
+                if target.origin is None:
+                    raise
+                raise SourceError(f"{target.origin}: {err}") from None
             record = writer.write_record(
                 target.key,
                 interpreter,
                 report.entries,
                 [target.source, *editable],
                 owner,
-                {**target.extra_inputs, **declared},
+                {**extra_inputs, **declared},
                 compile_bytecode,
                 target.content_key,
             )

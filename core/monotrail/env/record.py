@@ -77,7 +77,9 @@ if TYPE_CHECKING:  # typing costs milliseconds on the fast path
         #: ``[name, version]`` of each entry, in the order of ``entries``.
         packages: list[list[str]]
         #: Files (path -> ``fingerprint.file_digest``, no hashlib on the fast path) checked on
-        #: every start: a requirements file's ``-r`` includes, editables' pyproject.toml.
+        #: every start: a requirements file's ``-r`` includes, editables' pyproject.toml; and
+        #: the source trees of path dependencies (folder -> ``TREE_INPUT`` +
+        #: ``fingerprint.tree_stamp``).
         extra_inputs: dict[str, str]
         #: Whether the entries have bytecode for this interpreter (``install`` is a no-op then).
         bytecode: bool
@@ -88,6 +90,8 @@ if TYPE_CHECKING:  # typing costs milliseconds on the fast path
 FORMAT = 3
 #: Suffix of env record files in ``envs/``.
 SUFFIX = ".record"
+#: Marks a value of ``extra_inputs`` that is a source tree's stamp, not a file's sha256.
+TREE_INPUT = "tree:"
 
 
 def path_of(key: str) -> str:

@@ -1,9 +1,9 @@
 """Git checkouts in the store: one folder per repository and revision, fetched once.
 
 A checkout lives in ``git/<hash of the URL>/<revision>/`` below the store's home, made by the
-``git`` command in a temporary sibling and renamed into place (``layout.create_entry``), so a
-revision is fetched once and a killed fetch leaves nothing behind. ``checkout_dir`` is
-stdlib-only: it runs on ``from-git``'s fast path.
+``git`` command (dulwich where there is none) in a temporary sibling and renamed into place
+(``layout.create_entry``), so a revision is fetched once and a killed fetch leaves nothing
+behind. ``checkout_dir`` is stdlib-only: it runs on ``from-git``'s fast path.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def _fetch(url: str, rev: str, into: Path) -> None:
 
     git = shutil.which("git")
     if git is None:
-        raise MonotrailError("from-git needs the `git` command, and it is not on PATH")
+        _fetch_with_dulwich(url, rev, into)
+        return
     # Never wait for a password on a terminal nobody watches.
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
 
@@ -72,6 +73,30 @@ def _fetch(url: str, rev: str, into: Path) -> None:
     proc = call("-c", "advice.detachedHead=false", "checkout", "-q", "--detach", wanted)
     if proc.returncode != 0:
         raise MonotrailError(f"{url}: cannot check out {rev!r}: {_reason(proc.stderr)}")
+
+
+def _fetch_with_dulwich(url: str, rev: str, into: Path) -> None:
+    """The same without the ``git`` command: dulwich (Poetry's git library) clones the whole
+    repository, then checks out ``rev``: a branch, a tag or a commit."""
+    import io
+
+    from dulwich import porcelain
+    from dulwich.objectspec import parse_commit
+
+    try:
+        repo = porcelain.clone(url, str(into), checkout=False, errstream=io.BytesIO())
+    except Exception as err:  # dulwich's own errors, OS and network errors
+        raise MonotrailError(f"git could not fetch {url}: {err}") from None
+    with repo:
+        for name in (f"refs/remotes/origin/{rev}", f"refs/tags/{rev}", rev):
+            try:
+                commit = parse_commit(repo, name.encode())
+                break
+            except (KeyError, ValueError):
+                continue
+        else:
+            raise MonotrailError(f"{url}: no revision {rev!r} (no such commit, tag or branch)")
+        porcelain.reset(repo, "hard", commit.id)
 
 
 def _reason(stderr: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from monotrail import toml
 from monotrail.errors import MonotrailError
 from monotrail.lockfile import dependency_groups
-from monotrail.lockfile.model import Artifact, LockedPackage
+from monotrail.lockfile.model import Artifact, GitSource, LockedPackage
 from monotrail.names import canonical_name
 from monotrail.python.interpreter import Interpreter
 
@@ -188,6 +188,10 @@ def _locked_package(
             artifacts = [Artifact(local.name, local.as_uri(), hashes)]
         else:
             source_dir = str(local)
+    elif source_type == "git":
+        return LockedPackage(
+            canonical_name(name), version, [], git=_git_source(source, name, lock_path)
+        )
     elif source_type is not None:
         raise MonotrailError(
             f"{lock_path}: {name} comes from a {source_type} source, which monotrail "
@@ -205,3 +209,14 @@ def _locked_package(
     return LockedPackage(
         canonical_name(name), version, artifacts, indexes, source_dir, editable=editable
     )
+
+
+def _git_source(source: dict[str, Any], name: str, lock_path: Path) -> GitSource:
+    """The commit Poetry locked a git dependency at (``resolved_reference``)."""
+    commit = source.get("resolved_reference")
+    if not isinstance(commit, str) or not commit:
+        raise MonotrailError(
+            f"{lock_path}: the git source of {name} has no `resolved_reference`; run `poetry lock`"
+        )
+    subdirectory = source.get("subdirectory")
+    return GitSource(str(source["url"]), commit, str(subdirectory) if subdirectory else None)

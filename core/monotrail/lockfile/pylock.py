@@ -17,7 +17,7 @@ from monotrail import toml
 from monotrail._fs import atomic_write
 from monotrail.errors import MonotrailError
 from monotrail.lockfile import dependency_groups
-from monotrail.lockfile.model import Artifact, LockedPackage
+from monotrail.lockfile.model import Artifact, GitSource, LockedPackage
 from monotrail.names import canonical_name
 from monotrail.python.interpreter import Interpreter
 
@@ -66,17 +66,20 @@ def _locked(path: Path, package: Any, source: Any) -> LockedPackage:
 
     name = canonical_name(str(package.name))
     indexes = [package.index.rstrip("/") + "/"] if package.index else []
-    if isinstance(source, PackageVcs):
-        raise MonotrailError(f"{path}: {name} comes from version control, not supported yet")
-    if isinstance(source, (PackageDirectory, PackageArchive)):
-        if source.subdirectory:
-            raise MonotrailError(f"{path}: {name}: a subdirectory source is not supported yet")
+    if isinstance(source, PackageArchive) and source.subdirectory:
+        raise MonotrailError(f"{path}: {name}: an archive's subdirectory is not supported yet")
     location = getattr(source, "url", None) or _file_url(path, getattr(source, "path", None))
-    if isinstance(source, PackageDirectory):
+    if isinstance(source, (PackageDirectory, PackageVcs)):
         if package.version is None:
-            raise MonotrailError(f"{path}: the directory package {name} has no version")
-        local = (path.parent / source.path).resolve()
-        return LockedPackage(name, str(package.version), [], indexes, source_dir=str(local))
+            raise MonotrailError(f"{path}: {name} (built from its source) has no version")
+        version = str(package.version)
+        if isinstance(source, PackageVcs):
+            if source.type != "git" or location is None:
+                raise MonotrailError(f"{path}: {name} comes from {source.type}; only git is read")
+            git = GitSource(location, source.commit_id, source.subdirectory)
+            return LockedPackage(name, version, [], indexes, git=git)
+        local = (path.parent / source.path / (source.subdirectory or "")).resolve()
+        return LockedPackage(name, version, [], indexes, source_dir=str(local))
     if isinstance(source, PackageArchive):
         filename = unquote(urlsplit(location or "").path.rsplit("/", 1)[-1])
     else:
@@ -117,8 +120,13 @@ def from_pip_report(
         name, url = canonical_name(metadata["name"]), str(info["url"])
         entry: dict[str, Any] = {"name": name, "version": metadata["version"]}
         if "vcs_info" in info:
-            raise MonotrailError(f"{name}: version-control requirements ({url}) cannot be locked")
-        if "dir_info" in info:
+            vcs = info["vcs_info"]
+            entry["vcs"] = {"type": vcs["vcs"], "url": url, "commit-id": vcs["commit_id"]}
+            if vcs.get("requested_revision"):
+                entry["vcs"]["requested-revision"] = vcs["requested_revision"]
+            if info.get("subdirectory"):
+                entry["vcs"]["subdirectory"] = info["subdirectory"]
+        elif "dir_info" in info:
             local = unquote(urlsplit(url).path)
             directory: dict[str, Any] = {"path": os.path.relpath(local, lock_dir)}
             if info["dir_info"].get("editable"):

@@ -17,7 +17,9 @@ from the member the command runs in; at a root that is no package itself (a virt
 it starts from every member, as ``uv sync`` does there. Members and ``editable`` path sources
 are editable packages (``env.editables``); virtual ones add only their dependencies.
 
-Registry and editable sources are read so far: any other source kind is a clear error.
+Sources: ``registry``, ``url`` and ``path`` packages are installed from the files the lock
+lists; a ``git`` one is built from its locked commit and a ``directory`` one from its folder
+(fetch/source_build.py); ``editable`` and ``workspace`` ones are imported in place.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from urllib.parse import unquote, urlsplit
 from monotrail import toml
 from monotrail.errors import MonotrailError
 from monotrail.lockfile import dependency_groups
-from monotrail.lockfile.model import Artifact, LockedPackage
+from monotrail.lockfile.model import Artifact, GitSource, LockedPackage
 from monotrail.names import canonical_name
 from monotrail.python.interpreter import Interpreter
 
@@ -45,6 +47,8 @@ _ROOT_SOURCES = ("editable", "virtual")
 #: The source kinds imported in place from a folder (``workspace``: a member, as some uv
 #: versions write it).
 _EDITABLE_SOURCES = ("editable", "workspace")
+#: The source kinds whose packages are installed from the files the lock lists.
+_FILE_SOURCES = ("registry", "url", "path")
 
 
 @dataclass(frozen=True)
@@ -192,10 +196,11 @@ def _package(path: Path, table: dict[str, Any]) -> UvPackage:
         return {canonical_name(k): edges(v, f"{key} of {name}") for k, v in by_name.items()}
 
     artifacts = []
-    sdist = table.get("sdist") if source_kind == "registry" else None  # others: not read yet
+    files = source_kind in _FILE_SOURCES  # the others are built from their source
+    sdist = table.get("sdist") if files else None
     if sdist is not None:
         artifacts.append(_artifact(path, toml.table(sdist, f"sdist of {name}", path), source))
-    wheels = table.get("wheels") if source_kind == "registry" else None
+    wheels = table.get("wheels") if files else None
     for wheel in toml.array(wheels, f"wheels of {name}", path):
         artifacts.append(_artifact(path, toml.table(wheel, f"wheels of {name}", path), source))
     markers = toml.array(table.get("resolution-markers"), f"resolution-markers of {name}", path)
@@ -226,13 +231,18 @@ def _dependency(path: Path, table: dict[str, Any]) -> Dependency:
 
 
 def _artifact(path: Path, table: dict[str, Any], source: dict[str, Any]) -> Artifact:
-    """A wheel or sdist: a URL, or a path relative to a local registry (a flat folder)."""
+    """A wheel or sdist: a URL, or a path relative to a local registry (a flat folder); of a
+    ``url`` or ``path`` source, the file the source names when the table gives only a hash."""
     hash_text = table.get("hash")
     hashes = {}
     if isinstance(hash_text, str) and ":" in hash_text:
         algorithm, value = hash_text.split(":", 1)
         hashes[algorithm] = value
     url = table.get("url")
+    if not url and "url" in source:
+        url = source["url"]
+    elif not url and "path" in source:
+        url = (path.parent / str(source["path"])).resolve().as_uri()
     if isinstance(url, str) and url:
         filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
         return Artifact(str(table.get("filename") or filename), url, hashes)
@@ -419,7 +429,12 @@ def _locked(path: Path, package: UvPackage) -> LockedPackage:
                 "missing (restore it, or run `uv lock` if it left the workspace)"
             )
         return LockedPackage(package.name, package.version, [], [], str(folder), editable=True)
-    if package.source_kind != "registry":
+    if package.source_kind == "git":
+        return LockedPackage(package.name, package.version, [], git=_git_source(path, package))
+    if package.source_kind == "directory":
+        local = str((path.parent / package.source).resolve())
+        return LockedPackage(package.name, package.version, [], source_dir=local)
+    if package.source_kind not in _FILE_SOURCES:
         raise MonotrailError(
             f"{path}: {package} is locked from "
             f'`{package.source_kind} = "{package.source}"`; source kinds other than registry '
@@ -427,8 +442,24 @@ def _locked(path: Path, package: UvPackage) -> LockedPackage:
         )
     if not package.artifacts:
         raise MonotrailError(f"{path}: {package.name} {package.version} lists no files")
-    indexes = [package.source.rstrip("/") + "/"] if "://" in package.source else []
+    registry = package.source_kind == "registry" and "://" in package.source
+    indexes = [package.source.rstrip("/") + "/"] if registry else []
     return LockedPackage(package.name, package.version, list(package.artifacts), indexes)
+
+
+def _git_source(path: Path, package: UvPackage) -> GitSource:
+    """``URL?subdirectory=..&rev=..#<commit>``: the repository, the locked commit, the folder."""
+    from urllib.parse import parse_qs, urlunsplit
+
+    parts = urlsplit(package.source)
+    if not parts.fragment:
+        raise MonotrailError(
+            f'{path}: {package} is locked from `git = "{package.source}"` without a commit '
+            "(#<commit>); run `uv lock`"
+        )
+    subdirectory = parse_qs(parts.query).get("subdirectory", [None])[0]
+    url = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    return GitSource(url, parts.fragment, subdirectory)
 
 
 # Staleness: the root's requirements as locked against pyproject.toml's, compared by meaning.

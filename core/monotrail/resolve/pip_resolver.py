@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -19,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from monotrail import paths
 from monotrail.errors import MonotrailError
-from monotrail.lockfile.model import Artifact, LockedPackage
+from monotrail.lockfile.model import Artifact, GitSource, LockedPackage
 from monotrail.log import logger
 from monotrail.names import canonical_name
 from monotrail.python.interpreter import Interpreter
@@ -56,10 +57,11 @@ def run_pip_report(
     try:
         proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
         if proc.returncode != 0:
+            output = proc.stdout + proc.stderr
             causes = _conflict_causes(proc.stdout)
             if causes:
-                raise ResolutionConflict(_pip_error(proc.stderr, args, causes), causes)
-            raise MonotrailError(_pip_error(proc.stderr, args))
+                raise ResolutionConflict(_pip_error(output, args, causes), causes)
+            raise MonotrailError(_pip_error(output, args))
         with open(report_name, encoding="utf-8") as handle:
             report: dict[str, Any] = json.load(handle)
     finally:
@@ -82,17 +84,18 @@ def _conflict_causes(stdout: str) -> list[str]:
     return causes
 
 
-def _pip_error(stderr: str, args: list[str], causes: Sequence[str] = ()) -> str:
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+def _pip_error(output: str, args: list[str], causes: Sequence[str] = ()) -> str:
+    """pip's failure in one line (``output``: what pip printed, stdout and stderr)."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("ERROR:")]
     chosen = errors[0] if errors else (lines[-1] if lines else "pip failed")
-    chosen = chosen.removeprefix("ERROR: ")
+    chosen = _git_error(output, lines) or chosen.removeprefix("ERROR: ")
     where = next((a for a in args if a.endswith((".txt", ".in"))), None)
     hint = ""
-    if "ResolutionImpossible" in stderr or "conflicting dependencies" in stderr:
+    if "ResolutionImpossible" in output or "conflicting dependencies" in output:
         why = f": {'; '.join(causes)}" if causes else ""
         hint = f" (the requirements cannot all be satisfied{why})"
-    if "DO NOT MATCH THE HASHES" in stderr:
+    if "DO NOT MATCH THE HASHES" in output:
         expected = next((line.split()[-1] for line in lines if line.startswith("Expected")), "?")
         chosen = (
             f"a downloaded file does not match its expected hash (sha256 {expected}): "
@@ -100,6 +103,22 @@ def _pip_error(stderr: str, args: list[str], causes: Sequence[str] = ()) -> str:
         )
     prefix = f"{where}: " if where else ""
     return f"{prefix}pip could not resolve the requirements: {chosen}{hint}"
+
+
+_CLONING = re.compile(r"Cloning (\S+) \(to revision (\S+)\)")
+_CLONE_FAILED = re.compile(r"git clone .* (\S+) \S+ did not run successfully")
+
+
+def _git_error(output: str, lines: list[str]) -> str | None:
+    """A git step of pip's that failed, in one line naming the repository."""
+    cloning = _CLONING.search(output)
+    if cloning and re.search(r"git checkout -q \S+ did not run successfully", output):
+        return f"{cloning[1]}: no revision {cloning[2]!r} (no such commit, tag or branch)"
+    clone = _CLONE_FAILED.search(output)
+    if clone:
+        fatal = next((line for line in lines if line.startswith("fatal: ")), "no output")
+        return f"git could not fetch {clone[1]}: {fatal.removeprefix('fatal: ')}"
+    return None
 
 
 def packages_from_report(report: dict[str, Any]) -> list[LockedPackage]:
@@ -111,9 +130,8 @@ def packages_from_report(report: dict[str, Any]) -> list[LockedPackage]:
         info = item["download_info"]
         url = info["url"]
         if "vcs_info" in info:
-            raise MonotrailError(
-                f"{name}: version-control requirements ({url}) are not supported yet"
-            )
+            packages.append(LockedPackage(name, version, [], git=_git_source(info)))
+            continue
         if "dir_info" in info:
             editable = info["dir_info"].get("editable") is True  # a `-e PATH` line
             folder = unquote(urlsplit(url).path)
@@ -127,3 +145,13 @@ def packages_from_report(report: dict[str, Any]) -> list[LockedPackage]:
         filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
         packages.append(LockedPackage(name, version, [Artifact(filename, url, hashes)]))
     return packages
+
+
+def _git_source(info: dict[str, Any]) -> GitSource:
+    """The commit pip resolved a ``git+URL@rev`` requirement to (other tools: an error)."""
+    vcs = info["vcs_info"]
+    if vcs.get("vcs") != "git":
+        raise MonotrailError(
+            f"{info['url']}: {vcs.get('vcs')} requirements are not supported (only git)"
+        )
+    return GitSource(info["url"], vcs["commit_id"], info.get("subdirectory"))

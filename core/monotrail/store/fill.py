@@ -14,8 +14,10 @@ from pathlib import Path
 
 # download, indexes and sdist_build are imported where used: a new environment whose
 # packages are all in the store needs none of them (html.parser, tarfile, requests, subprocess).
+# source_build imports only what is loaded already.
 from monotrail import paths
 from monotrail.errors import MonotrailError
+from monotrail.fetch import source_build
 from monotrail.lockfile.model import Artifact, LockedPackage
 from monotrail.log import logger
 from monotrail.names import parse_wheel_name
@@ -141,8 +143,12 @@ def _is_scripts_dir(child: os.DirEntry[str]) -> bool:
 
 
 def unpack_into_store(wheel: Path, name: str, version: str) -> tuple[Path, bool]:
-    """The store entry for ``wheel``, unpacked if missing; True when this call made it."""
-    tag = wheel_tag(wheel.name)
+    """The store entry for ``wheel``, unpacked if missing; True when this call made it.
+
+    A wheel built from a git commit or a source tree names its entry by that source too
+    (fetch/source_build.py).
+    """
+    tag = wheel_tag(wheel.name) + source_build.entry_tag(wheel)
     existing = heal.sound_entry(name, version, tag)
     if existing is not None:
         return existing, False
@@ -209,7 +215,7 @@ def _fill(
     to_fetch: list[tuple[LockedPackage, Artifact]] = []
     to_build: list[LockedPackage] = []
     for package in packages:
-        if package.source_dir is not None:
+        if source_build.is_built_from_source(package):
             to_build.append(package)
             continue
         artifact = choose(package, interpreter)
@@ -250,17 +256,8 @@ def _fill(
                 entries[package.name] = read_entry(path)
                 (added if made else reused).append(str(package))
     for package in to_build:
-        assert package.source_dir is not None
-        import tempfile
-
-        from monotrail.fetch import download, sdist_build
-
-        with tempfile.TemporaryDirectory(dir=paths.tmp_dir()) as out:
-            wheel_path = sdist_build.build_tree(
-                Path(package.source_dir), Path(out), interpreter, label=package.source_dir
-            )
-            cached = download.copy_local(wheel_path)
-        path, made = unpack_into_store(cached, package.name, package.version)
+        wheel_path = source_build.wheel(package, interpreter)
+        path, made = unpack_into_store(wheel_path, package.name, package.version)
         entries[package.name] = read_entry(path)
         (added if made else reused).append(str(package))
     ordered = [entries[p.name] for p in packages]

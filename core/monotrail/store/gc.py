@@ -24,6 +24,7 @@ from pathlib import Path
 from monotrail import __version__, paths
 from monotrail._fs import discard
 from monotrail.env import launch, record
+from monotrail.fetch import source_build
 from monotrail.log import logger
 from monotrail.names import canonical_name, parse_wheel_name
 from monotrail.store import locks
@@ -159,7 +160,8 @@ def _artifacts(collector: _Collector, kept: set[str]) -> None:
 
     for folder in sorted(root.glob("built/*")):
         if folder.is_dir() and not needed(folder):
-            collector.remove(folder, "artifact", f"wheel built from sdist {folder.name[:12]}")
+            source = source_build.source_of(folder.name) or f"sdist {folder.name[:12]}"
+            collector.remove(folder, "artifact", f"wheel built from {source}")
     for folder in sorted(root.glob("*")):
         if folder.name == "built" or not folder.is_dir():
             continue

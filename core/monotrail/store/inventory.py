@@ -92,10 +92,18 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 
 
 def _changed(files: object, digest_of: Callable[[str], str]) -> str | None:
-    """Why a ``{path: digest}`` map no longer describes the files, None when it does."""
+    """Why a ``{path: digest}`` map no longer describes the files, None when it does.
+
+    A source tree's stamp (``record.TREE_INPUT``) counts only when the tree is gone: after an
+    edit, the next start makes the environment again under the same key.
+    """
     if not isinstance(files, dict):
         return None
     for name, digest in files.items():
+        if str(digest).startswith(record.TREE_INPUT):
+            if not os.path.isdir(name):
+                return f"{name} is gone"
+            continue
         try:
             actual = digest_of(name)
         except OSError:

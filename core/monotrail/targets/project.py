@@ -144,7 +144,7 @@ def deciding_file(project: Project) -> tuple[str, str]:
     """The file that decides the project's packages, and how it is used (a few words)."""
     join = os.path.join
     if project.kind == UV:
-        return join(project.root_dir, "uv.lock"), "uv's lock"
+        return join(project.workspace_dir or project.root_dir, "uv.lock"), "uv's lock"
     if project.kind == PYLOCK:
         return join(project.root_dir, "pylock.toml"), "PEP 751 lock"
     if project.kind == REQUIREMENTS:

@@ -31,7 +31,15 @@ from monotrail.log import logger
 from monotrail.python.interpreter import Interpreter
 from monotrail.resolve import resolution_cache
 from monotrail.targets import project_source
-from monotrail.targets.project import POETRY, PYLOCK, PYPROJECT, REQUIREMENTS, UV, Project
+from monotrail.targets.project import (
+    POETRY,
+    PYLOCK,
+    PYPROJECT,
+    REQUIREMENTS,
+    UV,
+    Project,
+    deciding_file,
+)
 
 
 def target(
@@ -62,6 +70,7 @@ def target(
         source=project_source.read(project),
         extra_inputs=extra_inputs,
         content_key=launch.content_key(project, interpreter.executable, extras, groups),
+        origin=deciding_file(project)[0],
     )
 
 
