@@ -138,7 +138,8 @@ def install_is_noop(argv: list[str]) -> bool:
     from monotrail.python import choice
     from monotrail.targets.project import discover
 
-    if any(word in ("-h", "--help", "-v", "--verbose", "--no-compile", "python") for word in argv):
+    help_or_log = ("-h", "--help", "-v", "--verbose", "-q", "--quiet")
+    if any(word in (*help_or_log, "--no-compile", "python") for word in argv):
         return False
     try:
         args = run_args.parse([*argv, "python"])

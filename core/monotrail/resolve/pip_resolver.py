@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from monotrail import paths
+from monotrail import paths, progress
 from monotrail.errors import MonotrailError
 from monotrail.lockfile.model import Artifact, LockedPackage
 from monotrail.log import logger
@@ -28,6 +28,7 @@ def run_pip_report(
     args: list[str], interpreter: Interpreter, cwd: Path, ignore_installed: bool = True
 ) -> dict[str, Any]:
     """Run ``pip install --dry-run --report`` with ``args`` for the target; the parsed report.
+    The phase this thread shows (progress.py) counts the requirements pip collects.
 
     With ``ignore_installed`` false the target's installed packages count, as for a plain
     ``pip install`` into a venv: the report then lists only what must be (re)installed.
@@ -36,15 +37,22 @@ def run_pip_report(
     os.close(fd)
     cmd = [
         sys.executable, "-m", "pip", "--python", interpreter.executable,
-        "install", "--dry-run", "--quiet", "--report", report_name,
+        "install", "--dry-run", "--progress-bar", "off", "--report", report_name,
         "--disable-pip-version-check", *(["--ignore-installed"] if ignore_installed else []),
         *args,
     ]  # fmt: skip
     logger.debug("resolving with pip: %s", " ".join(cmd))
     try:
-        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise MonotrailError(_pip_error(proc.stderr, args))
+        with tempfile.TemporaryFile("w+", dir=paths.tmp_dir()) as stderr:
+            with subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=stderr) as proc:
+                assert proc.stdout is not None
+                for line in proc.stdout:  # pip's own progress: "Collecting NAME ..."
+                    if line.startswith(b"Collecting "):
+                        progress.advance()
+                        progress.detail(line.split()[1].decode(errors="replace"))
+            if proc.returncode != 0:
+                stderr.seek(0)
+                raise MonotrailError(_pip_error(stderr.read(), args))
         with open(report_name, encoding="utf-8") as handle:
             report: dict[str, Any] = json.load(handle)
     finally:
