@@ -43,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if argv in ([], ["-h"], ["--help"], ["help"]):
         argv = ["list"]  # monotrail's commands, not the help of cleo's own `list` command
-    return int(application().run(ArgvInput(["monotrail", *argv])))
+    # The program's path names the command in shell completion scripts.
+    program = sys.argv[0] if os.path.basename(sys.argv[0]) == "monotrail" else "monotrail"
+    return int(application().run(ArgvInput([program, *argv])))
 
 
 def main_python() -> int:
