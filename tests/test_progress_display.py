@@ -23,6 +23,7 @@ import pytest
 from conftest import monotrail_exe, run
 from support.importtime import heavy_imports
 from support.index_server import IndexServer
+from support.wheels import build_sdist
 
 COLUMNS, LINES = 120, 40
 PROGRAM = ["python", "-c", "import alpha; print('alpha', alpha.__version__)"]
@@ -197,3 +198,59 @@ def test_install_on_a_terminal_draws_and_says_what_was_added(
     assert any(line.startswith("Resolved 2 packages in ") for line in final), final
     assert any("2 added, 0 already in the store" in line for line in final), final
     assert shown.first_seen(lambda line: line[2:].startswith("Downloading")) is not None
+
+
+# A PEP 517 backend in the sdist itself (no build requirements: it builds offline) that takes
+# a second, so that the build is on screen while it runs.
+SLOW_BACKEND = r"""
+import base64, hashlib, os, time, zipfile
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    time.sleep(1)
+    dist = "slowpkg-1.0"
+    with open(os.path.join("slowpkg", "__init__.py")) as handle:
+        files = {"slowpkg/__init__.py": handle.read()}
+    files[dist + ".dist-info/METADATA"] = "Metadata-Version: 2.1\nName: slowpkg\nVersion: 1.0\n"
+    files[dist + ".dist-info/WHEEL"] = (
+        "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    )
+    record = []
+    name = dist + "-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as archive:
+        for arcname, text in files.items():
+            data = text.encode()
+            archive.writestr(arcname, data)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+            record.append("%s,sha256=%s,%d" % (arcname, digest.decode(), len(data)))
+        record.append(dist + ".dist-info/RECORD,,")
+        archive.writestr(dist + ".dist-info/RECORD", "\n".join(record) + "\n")
+    return name
+"""
+
+
+def test_an_sdist_build_is_shown_with_its_package(
+    tmp_path: Path, index: IndexServer, term_env: dict[str, str]
+) -> None:
+    pyproject = (
+        '[build-system]\nrequires = []\nbuild-backend = "slowbackend"\nbackend-path = ["."]\n'
+    )
+    files = {
+        "pyproject.toml": pyproject,
+        "slowbackend.py": SLOW_BACKEND,
+        "slowpkg/__init__.py": "WHO = 'built'\n",
+    }
+    build_sdist(index.root, "slowpkg", "1.0", files)
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "requirements.txt").write_text("slowpkg\n")
+    program = ["run", "python", "-c", "import slowpkg; print(slowpkg.WHO)"]
+    shown = in_terminal([monotrail_exe(), *program], project, term_env)
+    assert shown.returncode == 0, shown.raw
+    row = shown.first_seen(lambda line: line[2:].startswith("Building slowpkg-1.0.tar.gz"))
+    built = "Built slowpkg-1.0-py3-none-any.whl from slowpkg-1.0.tar.gz in "
+    done = shown.first_seen(lambda line: line.startswith(built))
+    assert row is not None and done is not None, shown.final_screen()
+    assert done - row >= 0.5
+    final = shown.final_screen()
+    assert final[-1] == "built"
+    assert not [line for line in final if line[2:].startswith("Building")], final
