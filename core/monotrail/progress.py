@@ -14,11 +14,12 @@ Two ways to show it, chosen when a phase starts:
   ``TERM`` not ``dumb``) and no debug log (``-v`` lines would cut through the drawing). rich
   draws a row per running phase: a spinner, the phase, a bar when the total is known, the
   counts, what it works on and the elapsed time; the summary lines are printed above the rows
-  and stay, the rows go when the last phase ends.
+  and stay, the rows go when the last phase ends. Rows appear once a phase has run for
+  ``DRAW_AFTER`` seconds: quick work (a new environment of stored packages) draws nothing.
 - plain: otherwise. Only the summary lines, with no escape code.
 
 A ``run`` whose env record exists opens no phase and prints nothing. This module imports only
-the standard library; rich is imported when the first live phase starts.
+the standard library; rich is imported when the first row is drawn.
 """
 
 from __future__ import annotations
@@ -39,8 +40,12 @@ _MIB = 1024 * 1024
 #: Set by ``configure``: ``-q``, and ``--no-ansi`` (False) or ``--ansi`` (True).
 _quiet = False
 _ansi: bool | None = None
-#: The live rows while any phase runs (a rich ``Progress``), and the phases that run.
+#: Phases that end sooner than this are not drawn (nor is rich imported for them).
+DRAW_AFTER = 0.15
+#: The live rows while any phase runs (a rich ``Progress``), the timer that draws them once a
+#: phase has run for DRAW_AFTER, and the phases that run.
 _live: Any = None
+_timer: threading.Timer | None = None
 _running: list[Phase] = []
 _lock = threading.RLock()
 _thread = threading.local()
@@ -196,25 +201,44 @@ def _stack() -> list[Phase]:
 
 
 def _begin(step: Phase) -> None:
-    global _live
+    global _timer
     with _lock:
         _running.append(step)
-        if _live is None and is_live():
-            _live = _live_rows()
-            _live.start()
         if _live is not None:
+            step.row = _live.add_task(step.title, phase=step)
+        elif _timer is None and is_live():
+            _timer = threading.Timer(DRAW_AFTER, _draw)
+            _timer.daemon = True
+            _timer.start()
+
+
+def _draw() -> None:
+    """Start drawing the running phases."""
+    global _live, _timer
+    with _lock:
+        _timer = None
+        if not _running or _live is not None:
+            return
+        _live = _live_rows()
+        _live.start()
+        for step in _running:
             step.row = _live.add_task(step.title, phase=step)
 
 
 def _end(step: Phase, line: str | None) -> None:
-    global _live
+    global _live, _timer
     with _lock:
         _running.remove(step)
         if _live is not None and step.row is not None:
             _live.remove_task(step.row)
         if line is not None:
             summary_line(line)
-        if _live is not None and not _running:
+        if _running:
+            return
+        if _timer is not None:
+            _timer.cancel()
+            _timer = None
+        if _live is not None:
             _live.stop()
             _live = None
 
@@ -222,7 +246,7 @@ def _end(step: Phase, line: str | None) -> None:
 def _live_rows() -> Any:
     """rich's ``Progress`` with a row per phase; its columns read the ``Phase`` objects."""
     from rich.console import Console
-    from rich.progress import Progress, ProgressColumn, SpinnerColumn, Task, TimeElapsedColumn
+    from rich.progress import Progress, ProgressColumn, SpinnerColumn, Task
     from rich.progress_bar import ProgressBar
     from rich.text import Text
 
@@ -241,10 +265,18 @@ def _live_rows() -> Any:
                 return Text("")
             return ProgressBar(total=1.0, completed=fraction, width=24)
 
+    class Elapsed(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            seconds = int(time.perf_counter() - phase_of(task).started)
+            return Text(f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}", "yellow")
+
     class Counts(ProgressColumn):
         def render(self, task: Task) -> Text:
             return Text(phase_of(task).counts(), style="dim", overflow="ellipsis", no_wrap=True)
 
     console = Console(stderr=True, highlight=False)
-    columns = (SpinnerColumn(), Title(), Bar(), TimeElapsedColumn(), Counts())
-    return Progress(*columns, console=console, transient=True, refresh_per_second=10)
+    columns = (SpinnerColumn(), Title(), Bar(), Elapsed(), Counts())
+    # Stray stderr lines go above the rows; stdout stays the program's own.
+    return Progress(
+        *columns, console=console, transient=True, refresh_per_second=10, redirect_stdout=False
+    )

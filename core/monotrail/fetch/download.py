@@ -116,6 +116,8 @@ def fetch(artifact: Artifact, step: progress.Phase | None = None) -> Path:
         return hit
     if not artifact.url:
         raise MonotrailError(f"{artifact.filename}: no URL known for this file")
+    if step:
+        step.detail(artifact.filename)
     tmp_fd, tmp_name = tempfile.mkstemp(prefix="dl.", dir=paths.tmp_dir())
     digest = hashlib.sha256()
     try:

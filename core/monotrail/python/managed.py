@@ -215,10 +215,9 @@ def install_build(build: Build) -> Path:
 
 def _download(build: Build) -> Path:
     total = _content_length(build.url)
-    size = f" ({total / 1024 / 1024:.1f} MiB)" if total else ""
+    size = f" ({progress.size_text(total)})" if total else ""
     print(f"Downloading {build.filename}{size} from {build.url}", file=sys.stderr)
     with progress.phase("Downloading", total_bytes=total) as step:
-        step.detail(build.filename)
         artifact = Artifact(build.filename, build.url, {"sha256": str(build.sha256)})
         archive = download.fetch(artifact, step)
     print(f"Verified sha256 {build.sha256}", file=sys.stderr)
