@@ -254,3 +254,39 @@ def test_an_sdist_build_is_shown_with_its_package(
     final = shown.final_screen()
     assert final[-1] == "built"
     assert not [line for line in final if line[2:].startswith("Building")], final
+
+
+POETRY_PROJECT = """\
+[project]
+name = "shop"
+version = "0.1.0"
+requires-python = ">=3.9"
+dependencies = ["alpha>=1"]
+
+[tool.poetry]
+package-mode = false
+
+[[tool.poetry.source]]
+name = "local"
+url = "{url}"
+priority = "primary"
+"""
+
+
+def test_poetrys_solver_shows_what_it_selects(
+    tmp_path: Path, index: IndexServer, term_env: dict[str, str]
+) -> None:
+    index.delay = 0.3
+    project = tmp_path / "shop"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(POETRY_PROJECT.format(url=index.url))
+    shown = in_terminal([monotrail_exe(), "run", *PROGRAM], project, term_env)
+    assert shown.returncode == 0, shown.raw
+    rows = [line for _, lines in shown.screens() for line in lines]
+    solving = [row for row in rows if row[2:].startswith("Resolving dependencies with Poetry")]
+    # Poetry's own progress: the packages its solver selected so far, the last one named.
+    assert any("1 selected: alpha (1.0)" in row for row in solving), solving
+    final = shown.final_screen()
+    assert any(line.startswith("Resolved 2 packages with Poetry in ") for line in final), final
+    assert "Wrote poetry.lock (2 packages)" in final
+    assert final[-1] == "alpha 1.0"

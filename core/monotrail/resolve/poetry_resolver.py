@@ -224,7 +224,7 @@ def _lock(poetry: Any, project_dir: Path) -> int:
             logger.debug("keeping the %d versions pinned in %s", len(locked), locker.lock)
 
     # installed == locked, as in `poetry lock`: the lock is environment independent.
-    solver = Solver(poetry.package, pool, locked, locked, _solver_io())
+    solver = Solver(poetry.package, pool, locked, locked, _solver_io(poetry.package.complete_name))
     # Directory dependencies are always re-solved, else a change in them would go unnoticed.
     use_latest = [p.name for p in locked if p.source_type == "directory"]
     try:
@@ -242,9 +242,10 @@ def _lock(poetry: Any, project_dir: Path) -> int:
     return len(packages)
 
 
-def _solver_io() -> Any:
+def _solver_io(root: str) -> Any:
     """A cleo IO for Poetry's solver that turns its own progress, the ``selecting NAME
-    (VERSION)`` lines it writes at debug verbosity, into the phase this thread shows."""
+    (VERSION)`` lines it writes at debug verbosity, into the phase this thread shows (the
+    ``root`` package, selected first, is not counted)."""
     from cleo.io.inputs.string_input import StringInput
     from cleo.io.io import IO
     from cleo.io.outputs.null_output import NullOutput
@@ -254,7 +255,7 @@ def _solver_io() -> Any:
         def _write(self, message: str, new_line: bool = False) -> None:
             for line in _strip_tags(message).splitlines():
                 _, selecting, chosen = line.partition(" selecting ")  # "   3: selecting x (1.0)"
-                if selecting:
+                if selecting and not chosen.startswith(f"{root} ("):
                     progress.advance()
                     progress.detail(chosen.strip())
 
