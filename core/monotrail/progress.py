@@ -256,7 +256,7 @@ def _live_rows() -> Any:
 
     class Title(ProgressColumn):
         def render(self, task: Task) -> Text:
-            return Text(phase_of(task).title, style="bold")
+            return Text(phase_of(task).title, "bold", overflow="ellipsis", no_wrap=True)
 
     class Bar(ProgressColumn):
         def render(self, task: Task) -> ProgressBar | Text:
