@@ -5,6 +5,7 @@
   ``monotrail.cli``, no module or name that starts with an underscore.
 - Subpackage ``__init__`` files hold a docstring at most (what the room is for), so importing
   a room costs nothing on the fast path.
+- Only ``monotrail.progress`` imports rich: the core reports its phases through it.
 """
 
 from __future__ import annotations
@@ -107,3 +108,13 @@ def test_room_init_files_hold_no_code() -> None:
         body = ast.parse((room / "__init__.py").read_text(encoding="utf-8")).body
         docstring = body[:1] if body and isinstance(body[0], ast.Expr) else []
         assert body == docstring, f"{room.name}/__init__.py holds code"
+
+
+def test_only_the_display_module_imports_rich() -> None:
+    """The core reports phases to monotrail.progress; only that module knows rich's API."""
+    users = sorted(
+        module_name(path)
+        for path in CORE.rglob("*.py")
+        if any(module.split(".")[0] == "rich" for module, _ in imports(path))
+    )
+    assert users == ["monotrail.progress"], users

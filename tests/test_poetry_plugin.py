@@ -115,7 +115,7 @@ def test_run_locks_with_poetry_and_passes_arguments_through(
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["alpha", "beta", "withpth", "|", "-x", "--flag"]
-    assert "Resolving dependencies with Poetry" in proc.stderr
+    assert " packages with Poetry in " in proc.stderr  # the solver ran
     assert (plugged / "poetry.lock").is_file()
     # Poetry's options stop at `command NAME`: -x, -k, even -v and -q (which Poetry itself
     # reads anywhere) belong to the console script.
@@ -192,7 +192,7 @@ def test_groups_extras_and_a_stale_lock(
     pyproject.write_text(pyproject.read_text().replace('["alpha>=1"]', '["alpha>=1", "nsa-two"]'))
     proc = run([poetry_exe, "monotrail", "run", "python", "dists.py"], plugged, poetry_env)
     assert proc.stdout.split() == ["alpha", "beta", "nsa-two", "withpth", "|"], proc.stderr
-    assert "Resolving dependencies with Poetry" in proc.stderr
+    assert " packages with Poetry in " in proc.stderr
     assert 'name = "nsa-two"' in (plugged / "poetry.lock").read_text()
     # Mistakes are one line.
     assert_one_line_error(

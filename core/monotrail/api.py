@@ -17,7 +17,6 @@ its classes are plain, and each function imports what it uses.
 from __future__ import annotations
 
 import os
-import sys
 
 from monotrail import log
 from monotrail.errors import MonotrailError
@@ -222,11 +221,11 @@ def env_record(
         project, python, extras, groups, True, with_requirements, with_files, refresh
     )
     if env.added:
-        # Long installs must not look like a hang when stderr is no terminal (CI logs).
-        print(
-            f"Installed {len(env.added)} packages into the store "
-            f"({len(env.reused)} already there) in {time.perf_counter() - started:.1f}s",
-            file=sys.stderr,
+        from monotrail import progress
+
+        progress.summary_line(
+            f"Installed {len(env.added)} packages into the store ({len(env.reused)} already "
+            f"there) in {progress.seconds_text(time.perf_counter() - started)}"
         )
     return env.record
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 #: What a command that starts from an existing env record must not import.
-HEAVY = ("poetry", "pip", "requests", "packaging", "cleo", "installer", "platformdirs")
+HEAVY = ("poetry", "pip", "requests", "packaging", "cleo", "installer", "platformdirs", "rich")
 
 
 def heavy_imports(stderr: str) -> list[str]:

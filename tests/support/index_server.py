@@ -20,6 +20,7 @@ import os
 import re
 import tarfile
 import threading
+import time
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -137,6 +138,7 @@ class IndexServer:
         corrupt:      filenames (incl. ``<wheel>.metadata``) whose bytes are altered when
                       served (the advertised hashes stay those of the true bytes)
         yanked:       filename -> yank reason (PEP 592, ``data-yanked`` / ``"yanked"``)
+        auth, delay:  see their comments in ``__init__``
     """
 
     def __init__(self, root: Path) -> None:
@@ -147,6 +149,9 @@ class IndexServer:
         self.yanked: dict[str, str] = {}
         #: (username, password) the server demands with HTTP basic auth, like a private index.
         self.auth: tuple[str, str] | None = None
+        #: Seconds each answer takes, like a slow network: a page waits this long, a file's
+        #: bytes arrive in parts spread over it.
+        self.delay = 0.0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._cache: dict[str, tuple[tuple[int, int], _FileInfo]] = {}
@@ -308,8 +313,19 @@ class _Handler(BaseHTTPRequestHandler):
         for key, value in headers.items():
             self.send_header(key.replace("_", "-"), value)
         self.end_headers()
-        if not head:
-            self.wfile.write(body)
+        if head:
+            return
+        delay = self.server.index.delay
+        if delay and content_type == "application/octet-stream" and len(body) > 1:
+            parts = 4
+            step = -(-len(body) // parts)
+            for start in range(0, len(body), step):
+                time.sleep(delay / parts)
+                self.wfile.write(body[start : start + step])
+                self.wfile.flush()
+            return
+        time.sleep(delay)
+        self.wfile.write(body)
 
     def _error(self, status: int, head: bool) -> None:
         self._send(status, f"{status}\n".encode(), "text/plain; charset=utf-8", head)

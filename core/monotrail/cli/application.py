@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from cleo.application import Application
+from cleo.commands.completions_command import CompletionsCommand
 from cleo.helpers import argument, option
 
 from monotrail import __version__
 from monotrail.cli.base import GROUP_OPTIONS, MonotrailCommand, ProjectCommand
+from monotrail.cli.run_args import RUN_HELP
 
 
 class RunCommand(MonotrailCommand):
     name = "run"
     description = "Run python or a console script with the project's locked dependencies."
+    help = RUN_HELP
     arguments = [
         argument("args", "python ARGS... or command NAME ARGS...", multiple=True, optional=True)
     ]
@@ -26,9 +29,7 @@ class RunCommand(MonotrailCommand):
     def handle(self) -> int:
         # Reached only through `monotrail help run`-style paths; `monotrail run` is dispatched
         # before cleo so that its arguments pass through untouched.
-        from monotrail.cli import run_args
-
-        self.line(run_args.RUN_HELP)
+        self.line(RUN_HELP)
         return 0
 
 
@@ -38,7 +39,13 @@ class InstallCommand(ProjectCommand):
     help = (
         "Resolves when the project has no valid lock (Poetry's solver for Poetry projects, pip's\n"
         "resolver for requirements.txt), then downloads, unpacks and compiles every package the\n"
-        "target interpreter needs into the global store. Nothing is installed anywhere else."
+        "target interpreter needs into the global store. Nothing is installed anywhere else.\n"
+        "On a terminal each phase is drawn while it runs; one summary line per phase stays.\n\n"
+        "Examples:\n"
+        "  monotrail install                     # the project of the working directory\n"
+        "  monotrail install -E plotting --group docs\n"
+        "  monotrail install -p 3.12 --project ~/src/app\n"
+        "  monotrail install -q                  # only the summary lines"
     )
 
     def handle(self) -> int:
@@ -50,6 +57,21 @@ class InstallCommand(ProjectCommand):
             self.line(f"  <fg=green>+</> {name}")
         self.line(env.summary(time.perf_counter() - started))
         return 0
+
+
+class ShellCompletionsCommand(CompletionsCommand):  # type: ignore[misc]
+    """cleo's completion scripts, listed among the commands, with examples."""
+
+    hidden = False
+    description = "Print a shell completion script for bash, zsh or fish."
+    help = (
+        "The script completes monotrail's commands and their options. Write it where your\n"
+        "shell looks for completions, then start a new shell.\n\n"
+        "Examples:\n"
+        "  monotrail completions bash > ~/.local/share/bash-completion/completions/monotrail\n"
+        "  monotrail completions zsh > ~/.zfunc/_monotrail   # with fpath+=~/.zfunc in .zshrc\n"
+        "  monotrail completions fish > ~/.config/fish/completions/monotrail.fish"
+    )
 
 
 def application() -> Application:
@@ -72,4 +94,5 @@ def application() -> Application:
 
     app.add(PpipxCommand())
     app.add(FromGitCommand())
+    app.add(ShellCompletionsCommand())
     return app

@@ -37,9 +37,10 @@ class MonotrailCommand(Command):  # type: ignore[misc]
     """A command whose MonotrailError becomes one ``error:`` line and exit code 2."""
 
     def execute(self, io: Any) -> int:
-        from monotrail import log
+        from monotrail import log, progress
 
         log.configure(2 if io.is_debug() else (1 if io.is_very_verbose() else 0))
+        progress.configure(quiet=io.output.is_quiet(), ansi=io.error_output.is_decorated())
         try:
             return int(super().execute(io) or 0)
         except MonotrailError as err:

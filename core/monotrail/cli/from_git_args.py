@@ -24,6 +24,8 @@ Options:
   --group GROUP          also install this (optional) dependency group (repeatable)
   -p, --python PYTHON    the Python to run: X.Y, X.Y.Z or a path
   -v, --verbose          explain every decision (same as MONOTRAIL_LOG=debug)
+  -q, --quiet            no live progress display, only the summary lines
+  --no-ansi              no escape codes (as with NO_COLOR): only the summary lines
   -h, --help             show this help
 
 Examples:

@@ -43,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if argv in ([], ["-h"], ["--help"], ["help"]):
         argv = ["list"]  # monotrail's commands, not the help of cleo's own `list` command
-    return int(application().run(ArgvInput(["monotrail", *argv])))
+    # The program's path names the command in shell completion scripts.
+    program = sys.argv[0] if os.path.basename(sys.argv[0]) == "monotrail" else "monotrail"
+    return int(application().run(ArgvInput([program, *argv])))
 
 
 def main_python() -> int:
@@ -178,8 +180,8 @@ def install_is_noop(argv: list[str]) -> bool:
     from monotrail.python import choice
     from monotrail.targets.project import discover
 
-    skip = ("-h", "--help", "-v", "--verbose", "--no-compile", "--refresh", "python")
-    if any(word in skip for word in argv):
+    help_or_log = ("-h", "--help", "-v", "--verbose", "-q", "--quiet")
+    if any(word in (*help_or_log, "--no-compile", "--refresh", "python") for word in argv):
         return False
     try:
         args = run_args.parse([*argv, "python"])

@@ -14,9 +14,9 @@ if TYPE_CHECKING:  # typing costs milliseconds on the fast path
 
 
 def read_flag(word: str, args: Any) -> bool:
-    """Apply ``-h``/``--help`` or ``-v``/``--verbose`` (every command has them), or
-    ``--refresh`` (the commands whose ``args`` have it) to ``args``; True when ``word`` was one
-    of them."""
+    """Apply ``-h``/``--help`` or ``-v``/``--verbose`` to ``args``, ``-q``/``--quiet`` or
+    ``--no-ansi``/``--ansi`` to the display (progress.py); every command has them. Or
+    ``--refresh`` (the commands whose ``args`` have it). True when ``word`` was one of them."""
     if word in ("-h", "--help"):
         args.help = True
         return True
@@ -25,6 +25,14 @@ def read_flag(word: str, args: Any) -> bool:
         return True
     if word in ("-v", "--verbose", "-vv", "-vvv"):
         args.verbose += 1
+        return True
+    if word in ("-q", "--quiet", "--no-ansi", "--ansi"):
+        from monotrail import progress
+
+        if word in ("-q", "--quiet"):
+            progress.configure(quiet=True)
+        else:
+            progress.configure(ansi=word == "--ansi")
         return True
     return False
 

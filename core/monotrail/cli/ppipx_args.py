@@ -27,6 +27,8 @@ Options:
   -p, --python PYTHON    the Python to run: X.Y, X.Y.Z or a path (default: the newest found)
   --refresh              resolve again (a newer version, changed dependencies)
   -v, --verbose          explain every decision (same as MONOTRAIL_LOG=debug)
+  -q, --quiet            no live progress display, only the summary lines
+  --no-ansi              no escape codes (as with NO_COLOR): only the summary lines
   -h, --help             show this help
 
 Examples:

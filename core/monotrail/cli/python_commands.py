@@ -27,6 +27,7 @@ def _version_argument(text: str) -> tuple[int, ...]:
 class PythonListCommand(MonotrailCommand):
     name = "python list"
     description = "List the Pythons on this machine and provisioned ones; mark the project's."
+    help = "Examples:\n  monotrail python list"
 
     def handle(self) -> int:
         from monotrail.python import choice, discovery
@@ -62,6 +63,11 @@ class PythonListCommand(MonotrailCommand):
 class PythonFindCommand(MonotrailCommand):
     name = "python find"
     description = "Print the path of the Python that -p VERSION would use."
+    help = (
+        "Examples:\n"
+        "  monotrail python find 3.12\n"
+        '  "$(monotrail python find 3.11)" -m venv /tmp/venv-3.11'
+    )
     arguments = [argument("version", "X.Y or X.Y.Z")]
 
     def handle(self) -> int:
@@ -90,7 +96,10 @@ class PythonInstallCommand(MonotrailCommand):
         "atomically below the store's interpreters/managed/.\n\n"
         "MONOTRAIL_PYTHON_MIRROR=URL replaces the GitHub release-download prefix (a mirror keeps\n"
         "the <release>/<file> layout). MONOTRAIL_PYTHON_DOWNLOADS_JSON=PATH|URL names a table in\n"
-        "pbs-installer's versions.json format to use instead of the bundled one."
+        "pbs-installer's versions.json format to use instead of the bundled one.\n\n"
+        "Examples:\n"
+        "  monotrail python install 3.12\n"
+        "  MONOTRAIL_PYTHON_MIRROR=https://mirror.example/pbs monotrail python install 3.13.1"
     )
     arguments = [argument("version", "X.Y or X.Y.Z")]
 
@@ -109,6 +118,11 @@ class PythonInstallCommand(MonotrailCommand):
 class PythonRemoveCommand(MonotrailCommand):
     name = "python remove"
     description = "Remove provisioned Pythons matching VERSION from the store."
+    help = (
+        "Examples:\n"
+        "  monotrail python remove 3.12      # every provisioned 3.12.x\n"
+        "  monotrail python remove 3.12.4"
+    )
     arguments = [argument("version", "X.Y or X.Y.Z")]
 
     def handle(self) -> int:
@@ -126,7 +140,9 @@ class PythonShimCommand(MonotrailCommand):
         "Each link behaves like `monotrail run [-p 3.X] python` in the project of the working\n"
         "directory (and like the plain interpreter outside projects). Put DIR first on PATH:\n"
         '  export PATH="DIR:$PATH"\n'
-        "and scripts starting with #!/usr/bin/env python3 run with their project's environment."
+        "and scripts starting with #!/usr/bin/env python3 run with their project's environment.\n\n"
+        "Examples:\n"
+        "  monotrail python shim ~/.local/monotrail-shims"
     )
     arguments = [argument("dir", "The folder for the links (created if missing).")]
 

@@ -49,6 +49,8 @@ Options:
                          summary table. Default: .python-version, else the newest Python the
                          project's requires-python allows
   -v, --verbose          explain every decision (same as MONOTRAIL_LOG=debug)
+  -q, --quiet            no live progress display, only the summary lines
+  --no-ansi              no escape codes (as with NO_COLOR): only the summary lines
   -h, --help             show this help
 
 Examples:

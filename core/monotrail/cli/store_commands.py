@@ -11,6 +11,7 @@ from monotrail.cli.base import MonotrailCommand
 class StoreListCommand(MonotrailCommand):
     name = "store list"
     description = "List store entries with their size and the environments that use them."
+    help = "Examples:\n  monotrail store list\n  monotrail store list numpy"
     arguments = [argument("package", "Only the entries of this package.", optional=True)]
 
     def handle(self) -> int:
@@ -24,6 +25,9 @@ class StoreListCommand(MonotrailCommand):
 class StoreSizeCommand(MonotrailCommand):
     name = "store size"
     description = "Show how much disk each part of the store takes."
+    help = (
+        "Examples:\n  monotrail store size\n  MONOTRAIL_HOME=/data/monotrail monotrail store size"
+    )
 
     def handle(self) -> int:
         from monotrail.store import inventory
@@ -38,7 +42,10 @@ class StoreVerifyCommand(MonotrailCommand):
     description = "Check every file of every store entry against its RECORD."
     help = (
         "Exits with 1 when an entry is broken. With --repair a broken entry is unpacked again\n"
-        "from its cached wheel, or removed and installed again for the projects that use it."
+        "from its cached wheel, or removed and installed again for the projects that use it.\n\n"
+        "Examples:\n"
+        "  monotrail store verify\n"
+        "  monotrail store verify --repair"
     )
     options = [option("repair", None, "Reinstall broken entries.")]
 
@@ -70,7 +77,10 @@ class StoreGcCommand(MonotrailCommand):
     description = "Remove dead environments, then entries, artifacts and interpreters none uses."
     help = (
         "An environment is dead when its project folder is gone or its lock changed; one that a\n"
-        "running program uses is kept. Waits for running installs to finish."
+        "running program uses is kept. Waits for running installs to finish.\n\n"
+        "Examples:\n"
+        "  monotrail store gc --dry-run     # what would go\n"
+        "  monotrail store gc"
     )
     options = [option("dry-run", None, "Only say what would be removed.")]
 

@@ -16,6 +16,7 @@ from monotrail.cli.ppipx_args import PPIPX_HELP
 class PpipxCommand(MonotrailCommand):
     name = "ppipx"
     description = "Run an app from the package index, installed only into the store (pipx/uvx)."
+    help = PPIPX_HELP
     arguments = [argument("args", "[OPTIONS] PACKAGE [ARGS...]", multiple=True, optional=True)]
 
     def handle(self) -> int:
@@ -26,6 +27,7 @@ class PpipxCommand(MonotrailCommand):
 class FromGitCommand(MonotrailCommand):
     name = "from-git"
     description = "Run python or a command with a git repository at a revision and its deps."
+    help = FROM_GIT_HELP
     arguments = [argument("args", "URL REV python|command ...", multiple=True, optional=True)]
 
     def handle(self) -> int:

@@ -48,7 +48,10 @@ class VenvInstallCommand(MonotrailCommand):
     help = (
         "Each wheel is unpacked into the global store once, then its files are hard-linked into\n"
         "the virtualenv with the dist-info, RECORD and console scripts an installer writes, so\n"
-        "pip list/uninstall/check see it. Dependencies are not resolved (like `installer`)."
+        "pip list/uninstall/check see it. Dependencies are not resolved (like `installer`).\n\n"
+        "Examples:\n"
+        "  monotrail venv-install dist/mypkg-1.0-py3-none-any.whl   # into the active venv\n"
+        "  monotrail venv-install -p .venv wheels/*.whl"
     )
     arguments = [argument("wheels", "Wheel files to install.", multiple=True)]
     options = [
@@ -117,7 +120,10 @@ class ExportVenvCommand(ProjectCommand):
     help = (
         "For IDEs and tools that need a virtualenv: DIR gets exactly the packages `monotrail run`\n"
         "would use (created if missing, brought in line if it is a venv already), hard-linked\n"
-        "from the store, plus a .pth file that makes the project's own source importable."
+        "from the store, plus a .pth file that makes the project's own source importable.\n\n"
+        "Examples:\n"
+        "  monotrail export-venv .venv\n"
+        "  monotrail export-venv -E plotting -p 3.12 /tmp/ide-venv"
     )
     arguments = [argument("directory", "Where the virtualenv goes.")]
 

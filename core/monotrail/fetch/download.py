@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from monotrail import _fs, paths
+from monotrail import _fs, paths, progress
 from monotrail._fs import atomic_publish
 from monotrail.errors import MonotrailError
 from monotrail.lockfile.model import Artifact
@@ -110,51 +109,15 @@ def get(url: str, accept: str | None = None) -> tuple[str, bytes]:
     return response.headers.get("Content-Type", ""), response.content
 
 
-class Progress:
-    """A one-line progress display on a terminal; a line per file otherwise (when verbose)."""
-
-    def __init__(self, total_files: int, verb: str = "Downloading") -> None:
-        self.total_files = total_files
-        self.done_files = 0
-        self.bytes = 0
-        self.verb = verb
-        self.tty = sys.stderr.isatty()
-        self.lock = threading.Lock()
-
-    def advance(self, nbytes: int) -> None:
-        with self.lock:
-            self.bytes += nbytes
-            self._draw()
-
-    def finished(self, name: str) -> None:
-        with self.lock:
-            self.done_files += 1
-            if self.tty:
-                self._draw()
-            else:
-                logger.info("downloaded %s", name)
-
-    def _draw(self) -> None:
-        if self.tty:
-            mib = self.bytes / 1024 / 1024
-            sys.stderr.write(
-                f"\r{self.verb} {self.done_files}/{self.total_files} files, {mib:.1f} MiB\x1b[K"
-            )
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.tty and self.total_files:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-
-
-def fetch(artifact: Artifact, progress: Progress | None = None) -> Path:
+def fetch(artifact: Artifact, step: progress.Phase | None = None) -> Path:
     """The artifact in the cache, downloading (or copying a local file) when missing."""
     hit = cached_path(artifact)
     if hit is not None:
         return hit
     if not artifact.url:
         raise MonotrailError(f"{artifact.filename}: no URL known for this file")
+    if step:
+        step.detail(artifact.filename)
     tmp_fd, tmp_name = tempfile.mkstemp(prefix="dl.", dir=paths.tmp_dir())
     digest = hashlib.sha256()
     try:
@@ -162,8 +125,8 @@ def fetch(artifact: Artifact, progress: Progress | None = None) -> Path:
             for chunk in _stream(artifact.url):
                 digest.update(chunk)
                 out.write(chunk)
-                if progress:
-                    progress.advance(len(chunk))
+                if step:
+                    step.add_bytes(len(chunk))
         actual = digest.hexdigest()
         expected = artifact.sha256
         if expected and actual != expected.lower():
@@ -180,8 +143,8 @@ def fetch(artifact: Artifact, progress: Progress | None = None) -> Path:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
         raise
-    if progress:
-        progress.finished(artifact.filename)
+    if step:
+        step.advance()
     return target
 
 
@@ -191,11 +154,10 @@ def fetch_all(
     """Fetch several artifacts in parallel; the first failure stops the rest and is raised."""
     todo = list(artifacts)
     missing = [a for a in todo if cached_path(a) is None]
-    progress = Progress(len(missing))
     results: dict[Artifact, Path] = {}
-    try:
+    with progress.phase("Downloading", total=len(missing), unit="files") as step:
         with ThreadPoolExecutor(max_workers=min(8, max(1, len(todo)))) as pool:
-            futures = {pool.submit(fetch, a, progress): a for a in todo}
+            futures = {pool.submit(fetch, a, step): a for a in todo}
             for future, artifact in futures.items():
                 try:
                     results[artifact] = future.result()
@@ -205,8 +167,8 @@ def fetch_all(
                     raise
                 if on_done:
                     on_done(artifact, results[artifact])
-    finally:
-        progress.close()
+        if missing:
+            step.summary = f"Downloaded {len(missing)} files ({progress.size_text(step.bytes)})"
     return results
 
 

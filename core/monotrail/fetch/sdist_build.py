@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tarfile
 import tempfile
 import zipfile
@@ -12,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
-from monotrail import paths
+from monotrail import paths, progress
 from monotrail._fs import atomic_publish
 from monotrail.errors import MonotrailError
 from monotrail.log import logger
@@ -60,14 +59,16 @@ def build_tree(
     import build.env
 
     logger.info("building a wheel from %s", label)
-    print(f"Building a wheel from {label}...", file=sys.stderr)
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
-        with build.env.DefaultIsolatedEnv() as env:
+        with build.env.DefaultIsolatedEnv() as env, progress.phase(f"Building {label}") as step:
             builder = build.ProjectBuilder.from_isolated_env(env, source, runner=_quiet_runner)
+            step.detail("installing the build requirements")
             env.install(builder.build_system_requires)
             env.install(builder.get_requires_for_build(distribution))
+            step.detail(f"building the {distribution} wheel")
             wheel = builder.build(distribution, out_dir)
+            step.summary = f"Built {Path(wheel).name} from {label}"
     except build.BuildBackendException as err:
         raise MonotrailError(f"{label}: the build backend failed: {_tail(err)}") from None
     except build.BuildException as err:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from monotrail import paths
+from monotrail import paths, progress
 from monotrail._fs import discard
 from monotrail.errors import MonotrailError
 from monotrail.fetch import download
@@ -217,39 +217,13 @@ def install_build(build: Build) -> Path:
     return exe
 
 
-class _Bar(download.Progress):
-    """A download bar for one large file (size from the server, when it says)."""
-
-    def __init__(self, name: str, total: int | None) -> None:
-        super().__init__(1, "Downloading")
-        self.name = name
-        self.total = total
-
-    def _draw(self) -> None:
-        if not self.tty:
-            return
-        mib = self.bytes / 1024 / 1024
-        if self.total:
-            done = min(1.0, self.bytes / self.total)
-            bar = "#" * int(done * 30)
-            text = f"{self.name} [{bar:<30}] {mib:.1f}/{self.total / 1024 / 1024:.1f} MiB"
-        else:
-            text = f"{self.name} {mib:.1f} MiB"
-        sys.stderr.write(f"\r{self.verb} {text}\x1b[K")
-        sys.stderr.flush()
-
-
 def _download(build: Build) -> Path:
     total = _content_length(build.url)
-    size = f" ({total / 1024 / 1024:.1f} MiB)" if total else ""
+    size = f" ({progress.size_text(total)})" if total else ""
     print(f"Downloading {build.filename}{size} from {build.url}", file=sys.stderr)
-    bar = _Bar(build.filename, total)
-    try:
-        archive = download.fetch(
-            Artifact(build.filename, build.url, {"sha256": str(build.sha256)}), bar
-        )
-    finally:
-        bar.close()
+    with progress.phase("Downloading", total_bytes=total) as step:
+        artifact = Artifact(build.filename, build.url, {"sha256": str(build.sha256)})
+        archive = download.fetch(artifact, step)
     print(f"Verified sha256 {build.sha256}", file=sys.stderr)
     return archive
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from monotrail import paths
+from monotrail import paths, progress
 from monotrail.errors import MonotrailError
 from monotrail.lockfile.model import Artifact, GitSource, LockedPackage
 from monotrail.log import logger
@@ -40,6 +40,7 @@ def run_pip_report(
     args: list[str], interpreter: Interpreter, cwd: Path, ignore_installed: bool = True
 ) -> dict[str, Any]:
     """Run ``pip install --dry-run --report`` with ``args`` for the target; the parsed report.
+    The phase this thread shows (progress.py) counts the requirements pip collects.
 
     With ``ignore_installed`` false the target's installed packages count, as for a plain
     ``pip install`` into a venv: the report then lists only what must be (re)installed.
@@ -49,19 +50,30 @@ def run_pip_report(
     os.close(fd)
     cmd = [
         sys.executable, "-m", "pip", "--python", interpreter.executable,
-        "install", "--dry-run", "--report", report_name,
+        "install", "--dry-run", "--progress-bar", "off", "--report", report_name,
         "--disable-pip-version-check", *(["--ignore-installed"] if ignore_installed else []),
         *args,
     ]  # fmt: skip
     logger.debug("resolving with pip: %s", " ".join(cmd))
     try:
-        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            output = proc.stdout + proc.stderr
-            causes = _conflict_causes(proc.stdout)
-            if causes:
-                raise ResolutionConflict(_pip_error(output, args, causes), causes)
-            raise MonotrailError(_pip_error(output, args))
+        with tempfile.TemporaryFile("w+", dir=paths.tmp_dir()) as stderr:
+            printed: list[str] = []
+            with subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=stderr) as proc:
+                assert proc.stdout is not None
+                for raw in proc.stdout:  # pip's own progress: "Collecting NAME ..."
+                    line = raw.decode(errors="replace")
+                    printed.append(line)
+                    if line.startswith("Collecting "):
+                        progress.advance()
+                        progress.detail(line.split()[1])
+            if proc.returncode != 0:
+                stderr.seek(0)
+                stdout = "".join(printed)
+                output = stdout + stderr.read()
+                causes = _conflict_causes(stdout)
+                if causes:
+                    raise ResolutionConflict(_pip_error(output, args, causes), causes)
+                raise MonotrailError(_pip_error(output, args))
         with open(report_name, encoding="utf-8") as handle:
             report: dict[str, Any] = json.load(handle)
     finally:

@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from monotrail import progress
 from monotrail.errors import MonotrailError
 from monotrail.log import logger
 
@@ -75,7 +76,7 @@ def ensure_lock(project_dir: Path, poetry: Any = None) -> Path:
             return lock_path
         pool = _pool_with_simple_fallback(poetry.pool, poetry.config, poetry.disable_cache)
         count = _lock(poetry, project_dir, pool)
-    print(f"Wrote {LOCK} ({count} packages)", file=sys.stderr)
+    progress.summary_line(f"Wrote {LOCK} ({count} packages)")
     return lock_path
 
 
@@ -223,7 +224,6 @@ def _locker_is_fresh(locker: Any) -> bool:
 def _lock(poetry: Any, project_dir: Path, pool: Any) -> int:
     """Solve from ``pool`` and write the locker's lock like ``Installer._do_refresh``
     (``poetry lock``); return the number of locked packages."""
-    from cleo.io.null_io import NullIO
     from poetry.puzzle.solver import Solver
 
     locker = poetry.locker
@@ -237,14 +237,15 @@ def _lock(poetry: Any, project_dir: Path, pool: Any) -> int:
         else:
             logger.debug("keeping the %d versions pinned in %s", len(locked), locker.lock)
 
-    print("Resolving dependencies with Poetry...", file=sys.stderr)
     # installed == locked, as in `poetry lock`: the lock is environment independent.
-    solver = Solver(poetry.package, pool, locked, locked, NullIO())
+    solver = Solver(poetry.package, pool, locked, locked, _solver_io(poetry.package.complete_name))
     # Directory dependencies are always re-solved, else a change in them would go unnoticed.
     use_latest = [p.name for p in locked if p.source_type == "directory"]
     try:
-        # No source root: VCS checkouts go to Poetry's default one (in its cache), not a venv.
-        packages = solver.solve(use_latest=use_latest).get_solved_packages()
+        with progress.phase("Resolving dependencies with Poetry", unit="selected") as step:
+            # No source root: VCS checkouts go to Poetry's default one (in its cache), not a venv.
+            packages = solver.solve(use_latest=use_latest).get_solved_packages()
+            step.summary = f"Resolved {len(packages)} packages with Poetry"
     except Exception as e:
         if _is_solver_problem(e):
             raise MonotrailError(_solver_problem_message(e, poetry, pool, project_dir)) from None
@@ -253,6 +254,26 @@ def _lock(poetry: Any, project_dir: Path, pool: Any) -> int:
     written = locker.set_lock_data(poetry.package, packages)
     logger.debug("%s %s", "wrote" if written else "unchanged:", locker.lock)
     return len(packages)
+
+
+def _solver_io(root: str) -> Any:
+    """A cleo IO for Poetry's solver that turns its own progress, the ``selecting NAME
+    (VERSION)`` lines it writes at debug verbosity, into the phase this thread shows (the
+    ``root`` package, selected first, is not counted)."""
+    from cleo.io.inputs.string_input import StringInput
+    from cleo.io.io import IO
+    from cleo.io.outputs.null_output import NullOutput
+    from cleo.io.outputs.output import Output, Verbosity
+
+    class Selections(Output):  # type: ignore[misc]
+        def _write(self, message: str, new_line: bool = False) -> None:
+            for line in _strip_tags(message).splitlines():
+                _, selecting, chosen = line.partition(" selecting ")  # "   3: selecting x (1.0)"
+                if selecting and not chosen.startswith(f"{root} ("):
+                    progress.advance()
+                    progress.detail(chosen.strip())
+
+    return IO(StringInput(""), Selections(Verbosity.DEBUG), NullOutput())
 
 
 def _is_solver_problem(error: BaseException) -> bool:

@@ -13,11 +13,10 @@ after the writable one, so a layer's resolutions spare the resolver on another m
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from monotrail import _fs, paths
+from monotrail import _fs, paths, progress
 from monotrail.lockfile.model import LockedPackage, from_json, to_json
 from monotrail.log import logger
 
@@ -60,7 +59,8 @@ def remembered(
     and kept. ``refresh`` resolves again even when one is kept."""
     packages = None if refresh else load(key)
     if packages is None:
-        print(f"Resolving {what}...", file=sys.stderr)
-        packages = resolve()
+        with progress.phase(f"Resolving {what}", unit="packages") as step:
+            packages = resolve()
+            step.summary = f"Resolved {len(packages)} packages"
         save(key, packages)
     return packages

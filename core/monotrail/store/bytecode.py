@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from monotrail import paths
+from monotrail import paths, progress
 from monotrail.errors import MonotrailError
 from monotrail.log import logger
 from monotrail.python.interpreter import Interpreter
@@ -59,6 +59,7 @@ def compile_entries(entries: Iterable[Path], interpreter: Interpreter, workers: 
     workers = workers or min(os.cpu_count() or 1, 8)
     workers = max(1, min(workers, len(files) // 200 + 1))
     logger.debug("compiling %d files of %d entries with %d workers", len(files), len(todo), workers)
+    progress.expect(len(files))
     # Round-robin keeps the workers' shares similar in size (big packages are contiguous).
     chunks = [files[i::workers] for i in range(workers)]
     procs = []
@@ -70,9 +71,10 @@ def compile_entries(entries: Iterable[Path], interpreter: Interpreter, workers: 
         worker = Helper(cmd, [listing], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         procs.append((worker, listing))
     failures = []
-    for proc, listing in procs:
+    for (proc, listing), chunk in zip(procs, chunks, strict=True):
         _, err = proc.communicate()
         os.unlink(listing)
+        progress.advance(len(chunk))
         if proc.returncode != 0:
             lines = err.decode(errors="replace").strip().splitlines()
             failures.append(lines[-1] if lines else f"exit code {proc.returncode}")

@@ -15,7 +15,7 @@ from pathlib import Path
 # download, indexes and sdist_build are imported where used: a new environment whose
 # packages are all in the store needs none of them (html.parser, tarfile, requests, subprocess).
 # source_build imports only what is loaded already.
-from monotrail import paths
+from monotrail import paths, progress
 from monotrail.errors import MonotrailError
 from monotrail.fetch import source_build
 from monotrail.lockfile.model import Artifact, LockedPackage
@@ -234,35 +234,44 @@ def _fill(
                 continue
         to_fetch.append((package, artifact))
 
-    if to_fetch:
-        from monotrail.fetch import download, sdist_build
+    total = len(to_fetch) + len(to_build)
+    with progress.phase("Preparing", total=total, unit="packages") as step:
+        if to_fetch:
+            from monotrail.fetch import download, sdist_build
 
-        unknown = [(p, a) for p, a in to_fetch if not a.url and download.cached_path(a) is None]
-        urls = _resolve_urls(unknown) if unknown else {}
-        fetch_list = [(p, urls.get(a, a)) for p, a in to_fetch]
-        fetched = download.fetch_all([a for _, a in fetch_list])
+            unknown = [(p, a) for p, a in to_fetch if not a.url and download.cached_path(a) is None]
+            urls = _resolve_urls(unknown) if unknown else {}
+            fetch_list = [(p, urls.get(a, a)) for p, a in to_fetch]
+            fetched = download.fetch_all([a for _, a in fetch_list])
 
-        def place(item: tuple[LockedPackage, Artifact]) -> tuple[LockedPackage, Path, bool]:
-            package, artifact = item
-            local = fetched[artifact]
-            if not artifact.is_wheel:
-                digest = local.parent.name
-                local = sdist_build.build_sdist(local, digest, interpreter)
-            path, made = unpack_into_store(local, package.name, package.version)
-            return package, path, made
+            def place(item: tuple[LockedPackage, Artifact]) -> tuple[LockedPackage, Path, bool]:
+                package, artifact = item
+                local = fetched[artifact]
+                if not artifact.is_wheel:
+                    digest = local.parent.name
+                    local = sdist_build.build_sdist(local, digest, interpreter)
+                path, made = unpack_into_store(local, package.name, package.version)
+                return package, path, made
 
-        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1) or 1) as pool:
-            for package, path, made in pool.map(place, fetch_list):
-                entries[package.name] = read_entry(path)
-                (added if made else reused).append(str(package))
-    for package in to_build:
-        wheel_path = source_build.wheel(package, interpreter)
-        path, made = unpack_into_store(wheel_path, package.name, package.version)
-        entries[package.name] = read_entry(path)
-        (added if made else reused).append(str(package))
+            with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1) or 1) as pool:
+                for package, path, made in pool.map(place, fetch_list):
+                    entries[package.name] = read_entry(path)
+                    (added if made else reused).append(str(package))
+                    step.advance()
+        for package in to_build:
+            wheel_path = source_build.wheel(package, interpreter)
+            path, made = unpack_into_store(wheel_path, package.name, package.version)
+            entries[package.name] = read_entry(path)
+            (added if made else reused).append(str(package))
+            step.advance()
+        if total:
+            step.summary = f"Unpacked {step.done} packages"
     ordered = [entries[p.name] for p in packages]
     if compile_bytecode:
         # Entries of read-only stores are used as they are (compiled when they were made).
         writable = [e.path for e in ordered if layout.is_writable_entry(e.path)]
-        bytecode.compile_entries(writable, interpreter)
+        with progress.phase("Compiling bytecode", unit="files") as step:
+            bytecode.compile_entries(writable, interpreter)
+            if step.done:
+                step.summary = f"Compiled {step.done} files to bytecode"
     return FillReport(ordered, added, reused)
