@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 from monotrail import paths
 from monotrail.errors import MonotrailError
+from monotrail.fetch.credentials import redact_all, strip
 from monotrail.lockfile.model import Artifact, LockedPackage
 from monotrail.log import logger
 from monotrail.names import canonical_name
@@ -40,7 +41,7 @@ def run_pip_report(
         "--disable-pip-version-check", *(["--ignore-installed"] if ignore_installed else []),
         *args,
     ]  # fmt: skip
-    logger.debug("resolving with pip: %s", " ".join(cmd))
+    logger.debug("resolving with pip: %s", redact_all(" ".join(cmd)))
     try:
         proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
         if proc.returncode != 0:
@@ -49,6 +50,8 @@ def run_pip_report(
             report: dict[str, Any] = json.load(handle)
     finally:
         os.unlink(report_name)
+    for item in report.get("install", []):  # pip redacts them; what is kept must hold none
+        item["download_info"]["url"] = strip(item["download_info"]["url"])
     return report
 
 

@@ -56,6 +56,11 @@ def packages(
 
     ``key`` is the env key: a requirements file's resolution is kept under it.
     """
+    from monotrail.fetch import credentials
+
+    credentials.use_project(
+        project.root, project.requirements if project.kind == REQUIREMENTS else None
+    )
     if project.kind == UV:
         from monotrail.lockfile import uv_lock
 
