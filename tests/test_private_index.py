@@ -8,6 +8,7 @@ the secret in everything it printed and in every file of ``$MONOTRAIL_HOME``: it
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -18,11 +19,13 @@ from pathlib import Path
 import pytest
 from conftest import BIN, assert_one_line_error, monotrail_exe, run
 from support.index_server import IndexServer, pip_env
+from support.secrets import assert_no_secret
 
 USER = "alice"
 PASSWORD = "s3cret-Pa55-q7"
 TOKEN = "glpat-Tok3n-x9"
 GITLAB_PATH = "/api/v4/projects/42/packages/pypi"
+SUPPORT = Path(__file__).parent / "support"
 IMPORT = "import alpha, beta; print('private', beta.VALUE)"
 
 
@@ -62,19 +65,6 @@ def requirements_project(tmp_path: Path, text: str = "alpha\n") -> Path:
     project.mkdir()
     (project / "requirements.txt").write_text(text)
     return project
-
-
-def assert_no_secret(home: Path, secret: str, *procs: subprocess.CompletedProcess[str]) -> None:
-    """``secret`` is in no output and in no file under ``home`` (names included)."""
-    for proc in procs:
-        assert secret not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
-    assert home.is_dir()
-    for folder, dirs, files in os.walk(home):
-        for name in [*dirs, *files]:
-            assert secret not in name
-            path = Path(folder) / name
-            if path.is_file() and not path.is_symlink():
-                assert secret.encode() not in path.read_bytes(), path
 
 
 def run_private(
@@ -121,6 +111,33 @@ def test_netrc(gitlab: IndexServer, tmp_path: Path, home: Path) -> None:
     netrc.chmod(0o600)
     env = clean_env(tmp_path, home, PIP_INDEX_URL=gitlab.url, NETRC=str(netrc))
     run_private(project, env, home, TOKEN)
+
+
+def test_keyring_when_pips_keyring_provider_is_set(
+    private: IndexServer, tmp_path: Path, home: Path
+) -> None:
+    project = requirements_project(tmp_path)
+    config = tmp_path / "config"
+    (config / "python_keyring").mkdir(parents=True)
+    (config / "python_keyring" / "keyringrc.cfg").write_text(
+        f"[backend]\ndefault-keyring = file_keyring.FileKeyring\nkeyring-path = {SUPPORT}\n"
+    )
+    secrets = tmp_path / "keyring.json"
+    secrets.write_text(json.dumps({f"127.0.0.1:{private.port}": [USER, PASSWORD]}))
+    # pip runs under the target interpreter (--python), where only the keyring command is
+    # at hand: its "subprocess" provider asks that for the user named in the index URL.
+    env = clean_env(
+        tmp_path,
+        home,
+        PIP_INDEX_URL=private.url.replace("://", f"://{USER}@"),
+        PIP_KEYRING_PROVIDER="subprocess",
+        MONOTRAIL_TEST_KEYRING=str(secrets),
+        PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}",
+    )
+    del env["PYTHON_KEYRING_BACKEND"]
+    proc = run_private(project, env, home, PASSWORD)
+    assert f"from keyring (127.0.0.1:{private.port})" in proc.stderr
+    assert any(p.startswith("/files/alpha-") for p in private.requests_log)
 
 
 POETRY_PROJECT = """\
