@@ -104,6 +104,31 @@ def test_index_url_line_in_requirements(private: IndexServer, tmp_path: Path, ho
     run_private(project, clean_env(tmp_path, home), home, PASSWORD)
 
 
+def test_pip_monotrail_index_url_argument_and_pylock_export(
+    private: IndexServer, tmp_path: Path, home: Path
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    env = clean_env(tmp_path, home)
+    env.pop("VIRTUAL_ENV", None)
+    args = [
+        "install",
+        "-v",
+        "-i",
+        private.url_with(USER, PASSWORD),
+        "alpha",
+        "--lock",
+        "pylock.toml",
+    ]
+    proc = run([monotrail_exe("pip-monotrail"), *args], project, env)
+    assert proc.returncode == 0, proc.stderr
+    assert (home / "store" / "alpha" / "1.0").is_dir()
+    lock = (project / "pylock.toml").read_text()
+    assert f"http://127.0.0.1:{private.port}/files/alpha-1.0-py3-none-any.whl" in lock
+    assert_no_secret(home, PASSWORD, proc)
+    assert_no_secret(project, PASSWORD)
+
+
 def test_netrc(gitlab: IndexServer, tmp_path: Path, home: Path) -> None:
     project = requirements_project(tmp_path)
     netrc = tmp_path / "netrc"
