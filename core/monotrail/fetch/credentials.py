@@ -30,13 +30,17 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from monotrail.errors import MonotrailError
 from monotrail.log import logger
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from pathlib import Path
+    from typing import Any
 
 #: Hosts that never need credentials (PyPI).
 _PUBLIC_HOSTS = ("pypi.org", "files.pythonhosted.org")
@@ -115,22 +119,31 @@ def use_project(root: Path, requirements: Path | None = None) -> None:
     if pyproject.is_file():
         from monotrail import toml
 
-        tool = toml.load(pyproject).get("tool", {})
-        for source in _entries(tool.get("poetry", {}).get("source")):
-            found.append(Index(source["url"], f"{pyproject} source {source['name']!r}",
-                               poetry_name=source["name"]))  # fmt: skip
-        for index in _entries(tool.get("uv", {}).get("index")):
-            found.append(Index(index["url"], f"{pyproject} [[tool.uv.index]] {index['name']!r}",
-                               uv_name=index["name"]))  # fmt: skip
+        try:
+            tool = _table(toml.load(pyproject), "tool")
+        except MonotrailError as err:  # the project's reader reports it, if it reads the file
+            logger.debug("no indexes read from %s", err)
+            tool = {}
+        for source in _entries(_table(tool, "poetry").get("source")):
+            origin = f"{pyproject} source {source['name']!r}"
+            found.append(Index(source["url"], origin, poetry_name=source["name"]))
+        for index in _entries(_table(tool, "uv").get("index")):
+            origin = f"{pyproject} [[tool.uv.index]] {index['name']!r}"
+            found.append(Index(index["url"], origin, uv_name=index["name"]))
     use_indexes(found)
 
 
 def use_indexes(indexes: Iterable[Index]) -> None:
-    """Consult these indexes too (after the project's, before pip's configuration)."""
+    """Consult these indexes too, before those of pip's configuration."""
     global _project
     with _lock:
         _project = (*_project, *(i for i in indexes if i not in _project))
         _found.clear()
+
+
+def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def _entries(value: object) -> list[dict[str, str]]:
