@@ -38,7 +38,7 @@ from monotrail.log import logger
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Iterator, Sequence
     from pathlib import Path
     from typing import Any
 
@@ -57,7 +57,7 @@ class Index:
     """A package index some configuration names."""
 
     #: The URL as configured; it may carry credentials (show it only through ``redact``).
-    url: str
+    url: str = field(repr=False)
     #: Where it is configured, as said in messages: ``PIP_INDEX_URL``, a file, a source name.
     origin: str
     #: Poetry's name of the source (``http-basic.NAME``), for Poetry sources.
@@ -68,6 +68,8 @@ class Index:
 
 @dataclass(frozen=True)
 class Credential:
+    """A username and password for one request, and where they were found."""
+
     username: str
     password: str = field(repr=False)
     #: Where it was found, as said in messages (never the secret itself).
@@ -160,11 +162,12 @@ def _entries(value: object) -> list[dict[str, str]]:
 def pip_argument_indexes(args: Sequence[str], origin: str) -> list[Index]:
     """The indexes of ``pip install`` arguments: ``-i`` / ``--extra-index-url``, and those of
     the requirements files that ``-r`` / ``-c`` name."""
-    from pip._internal.commands import create_command
-
     try:
+        from pip._internal.commands import create_command
+
         opts, _rest = create_command("install", isolated=True).parse_args(list(args))
-    except SystemExit:  # arguments pip refuses: pip's resolution says so
+    except (SystemExit, Exception) as err:  # arguments pip refuses: its resolution says so
+        logger.debug("no indexes read from pip's arguments: %s", err)
         return []
     found = _option_indexes(opts, origin)
     for path in [*opts.requirements, *opts.constraints]:
@@ -175,18 +178,16 @@ def pip_argument_indexes(args: Sequence[str], origin: str) -> list[Index]:
 def requirements_indexes(path: str | Path) -> list[Index]:
     """The ``--index-url`` / ``--extra-index-url`` lines of a requirements file and of the files
     it includes, read by pip's own parser (``${VAR}`` expanded, as pip does)."""
-    from pip._internal.exceptions import InstallationError
-    from pip._internal.req.req_file import RequirementsFileParser, get_line_parser
-
     if "://" in str(path):
         return []  # a remote requirements file: pip alone reads it
-    parser = RequirementsFileParser(session=None, line_parser=get_line_parser(None))  # type: ignore[arg-type]
     found = []
     try:
+        from pip._internal.req.req_file import RequirementsFileParser, get_line_parser
+
+        parser = RequirementsFileParser(session=None, line_parser=get_line_parser(None))  # type: ignore[arg-type]
         for line in parser.parse(str(path), constraint=False):
-            if not line.is_requirement:
-                found += _option_indexes(line.opts, line.filename)
-    except (InstallationError, OSError) as err:
+            found += _option_indexes(line.opts, line.filename)
+    except Exception as err:  # unreadable, or another pip's internals: pip alone reads it then
         logger.debug("no indexes read from %s: %s", path, err)
     return found
 
@@ -197,37 +198,49 @@ def _option_indexes(opts: object, origin: str) -> list[Index]:
 
 
 def _pip_configuration() -> tuple[tuple[Index, ...], str]:
-    """pip's index URLs and keyring-provider, overridden in pip's order (files, then
-    ``PIP_*`` variables; a file's ``[install]`` over its ``[global]``)."""
-    from pip._internal.configuration import OVERRIDE_ORDER, Configuration
-    from pip._internal.exceptions import ConfigurationError
-
-    config = Configuration(isolated=False)
+    """pip's index URLs and keyring-provider, overridden in pip's order: ``[global]``, then
+    ``[install]``, then ``PIP_*`` variables; within each, later files over earlier ones."""
     try:
+        from pip._internal.configuration import OVERRIDE_ORDER, Configuration
+
+        config = Configuration(isolated=False)
         config.load()
-    except ConfigurationError as err:
-        logger.debug("pip's configuration is unreadable: %s", err)
+        files = dict(config.iter_config_files())
+        settings = [
+            (key, value, origin)
+            for variant in OVERRIDE_ORDER
+            for key, value, origin in _settings_of(
+                config.get_values_in_config(variant), files.get(variant) or []
+            )
+        ]
+    except Exception as err:  # unreadable, or another pip's internals: pip alone reads it then
+        logger.debug("pip's configuration not read: %s", err)
         return (), ""
-    files = dict(config.iter_config_files())
     chosen: dict[str, tuple[str, str]] = {}
-    for variant in OVERRIDE_ORDER:  # files, then PIP_* variables (the last)
-        values = config.get_values_in_config(variant)
-        for section in ("global", "install", ":env:"):
-            for key in ("index-url", "extra-index-url", "keyring-provider"):
-                value = values.get(f"{section}.{key}")
-                if value is None:
-                    continue
-                if variant == OVERRIDE_ORDER[-1]:
-                    origin = "PIP_" + key.upper().replace("-", "_")
-                else:
-                    origin = ", ".join(f for f in files.get(variant, []) if os.path.exists(f))
-                chosen[key] = (str(value), origin or "pip's configuration")
+    for section in ("global", "install", ":env:"):
+        for key, value, origin in settings:
+            name = key.removeprefix(f"{section}.")
+            if name != key and name in ("index-url", "extra-index-url", "keyring-provider"):
+                if section == ":env:":
+                    origin = "PIP_" + name.upper().replace("-", "_")
+                chosen[name] = (str(value), origin)
     indexes = []
     for key in ("index-url", "extra-index-url"):
         if key in chosen:
             value, origin = chosen[key]
             indexes += [Index(url, origin) for url in value.split()]
     return tuple(indexes), chosen.get("keyring-provider", ("", ""))[0]
+
+
+def _settings_of(values: dict[str, Any], files: list[str]) -> Iterator[tuple[str, Any, str]]:
+    """(``section.key``, value, file) of one kind of pip configuration: a dict of settings
+    (pip 23) or a dict of them per file (pip 24 and later)."""
+    existing = ", ".join(f for f in files if os.path.exists(f)) or "pip's configuration"
+    for name, value in values.items():
+        if isinstance(value, dict):
+            yield from ((key, inner, name) for key, inner in value.items())
+        else:
+            yield name, value, existing
 
 
 def _pip_settings() -> tuple[tuple[Index, ...], str]:
