@@ -278,3 +278,13 @@ def test_wrong_or_missing_credentials_are_one_line(
         "the credentials from PIP_INDEX_URL were refused",
     )
     assert_no_secret(home, PASSWORD, proc)
+    # pip's own resolution refused: the same line, through pip's error.
+    shutil.rmtree(home)
+    proc = run([exe, "install"], project, env)
+    assert_one_line_error(
+        proc,
+        "pip could not resolve the requirements",
+        "HTTP 401",
+        "the credentials from PIP_INDEX_URL were refused",
+    )
+    assert_no_secret(home, PASSWORD, proc)

@@ -401,7 +401,11 @@ def _poetry_authenticator(url: str, name: str | None = None) -> Credential | Non
 # -- refusals ------------------------------------------------------------------------------------
 
 
-def refused(url: str, status: int) -> MonotrailError:
+class Refused(MonotrailError):
+    """An index answered HTTP 401 or 403."""
+
+
+def refused(url: str, status: int) -> Refused:
     """The one line for a 401/403: the index (redacted), what was consulted, how to fix it."""
     index = match(url)
     found = lookup(url)
@@ -413,6 +417,6 @@ def refused(url: str, status: int) -> MonotrailError:
         if _pip_settings()[1] not in ("", "disabled"):
             consulted += ", keyring"
         said = f"no credentials found ({consulted} and Poetry's configuration consulted)"
-    return MonotrailError(
+    return Refused(
         f"{redact(url)}: HTTP {status} from {where}: {said}; to supply credentials, {_HOW}"
     )

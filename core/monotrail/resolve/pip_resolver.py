@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -18,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from monotrail import paths
 from monotrail.errors import MonotrailError
+from monotrail.fetch import credentials
 from monotrail.fetch.credentials import redact_all, strip
 from monotrail.lockfile.model import Artifact, LockedPackage
 from monotrail.log import logger
@@ -70,8 +72,31 @@ def _pip_error(stderr: str, args: list[str]) -> str:
             f"a downloaded file does not match its expected hash (sha256 {expected}): "
             "corrupted or tampered download"
         )
+    refused = re.search(r"401 Error, Credentials not correct for (\S+)", stderr)
+    if refused:
+        chosen = str(credentials.refused(strip(refused.group(1)), 401))
+    missing = re.search(r"satisfies the requirement (\S+) \(from versions: none\)", stderr)
+    if missing and not refused:
+        why = _refused_page(re.split(r"[<>=!~;\[ ]", missing.group(1))[0])
+        chosen = str(why) if why else chosen
     prefix = f"{where}: " if where else ""
     return f"{prefix}pip could not resolve the requirements: {chosen}{hint}"
+
+
+def _refused_page(name: str) -> credentials.Refused | None:
+    """Why pip found no versions of ``name``: the first configured index whose page of it
+    refuses its credentials (pip, told not to prompt, does not say so)."""
+    from monotrail.fetch import download, indexes
+
+    for index in credentials.configured():
+        if index.url.startswith(("http://", "https://")):
+            try:
+                download.get(indexes.project_page_url(strip(index.url), name))
+            except credentials.Refused as err:
+                return err
+            except MonotrailError:
+                continue
+    return None
 
 
 def packages_from_report(report: dict[str, Any]) -> list[LockedPackage]:
