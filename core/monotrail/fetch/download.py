@@ -3,6 +3,8 @@
 The cache is keyed by content: ``artifacts/<sha256>/<filename>``. A file already there is used
 without touching the network (these mirrors send no HTTP cache headers, so HTTP caching would not
 help). Files arrive in a temporary name and are renamed into place only after their hash matched.
+Every request carries the credentials ``fetch.credentials`` finds for its URL, and every message
+shows URLs through its ``redact``.
 """
 
 from __future__ import annotations
