@@ -26,6 +26,7 @@ from support.pbs_mirror import (
     sha256_of,
     versions_table,
 )
+from support.secrets import assert_no_secret
 from support.wheels import build_wheel
 
 PYENV_VERSIONS = Path(os.environ.get("PYENV_ROOT", "/root/.pyenv")) / "versions"
@@ -311,6 +312,29 @@ def test_corrupted_archive_is_refused(
     assert_one_line_error(proc, _archive_name, "hash mismatch", "nothing was installed")
     assert managed_installs(home) == []
     assert kept_archives(home) == []
+
+
+def test_private_mirror_credentials_in_its_url_are_used_and_never_shown(
+    tmp_path: Path, home: Path, bare_env: dict[str, str], mirror: MirrorServer
+) -> None:
+    password = "m1rror-Pa55"
+    mirror.auth = ("alice", password)
+    exe = monotrail_exe()
+    proc = run([exe, "python", "install", "3.12"], tmp_path, bare_env)
+    assert_one_line_error(proc, "versions.json: HTTP 401", "no credentials found")
+    private = mirror.url.replace("://", f"://alice:{password}@")
+    env = {
+        **bare_env,
+        "MONOTRAIL_PYTHON_MIRROR": private,
+        "MONOTRAIL_PYTHON_DOWNLOADS_JSON": f"{private}/versions.json",
+    }
+    proc = run([exe, "python", "install", "-v", "3.12"], tmp_path, env)
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        f"from http://alice:****@127.0.0.1:{mirror.url.rsplit(':', 1)[1]}/{RELEASE}/" in proc.stderr
+    )
+    assert len(managed_installs(home)) == 1
+    assert_no_secret(home, password, proc)
 
 
 def test_killed_install_leaves_nothing(

@@ -304,10 +304,12 @@ def resolve_requirements(
     must be installed."""
     from pathlib import Path
 
+    from monotrail.fetch import credentials
     from monotrail.python import interpreter
     from monotrail.resolve import pip_resolver
 
     target = interpreter.query(python)
+    credentials.use_indexes(credentials.pip_argument_indexes(pip_args, "pip's arguments"))
     return pip_resolver.run_pip_report(list(pip_args), target, Path.cwd(), ignore_installed)
 
 

@@ -3,7 +3,8 @@
 Standard library only. Artifacts (wheels, sdists) live flat in ``root`` and are read at
 request time, so tests may add files after ``start()``.
 
-Routes:
+Routes, under ``prefix`` when one is given (with ``"/api/v4/projects/42/packages/pypi"`` the
+index is shaped like GitLab's: its files lie beside the simple pages, not under them):
     /simple/                       project list (HTML or PEP 691 JSON)
     /simple/<normalized-name>/     files of a project (HTML or PEP 691 JSON);
                                    non-normalized names and missing trailing slash -> 301
@@ -141,8 +142,10 @@ class IndexServer:
         auth, delay:  see their comments in ``__init__``
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, prefix: str = "") -> None:
         self.root = Path(root)
+        #: The path every route is under: "/" or "/some/path/".
+        self.prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
         self.requests_log: list[str] = []
         self.fail_paths: set[str] = set()
         self.corrupt: set[str] = set()
@@ -197,7 +200,11 @@ class IndexServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
+        return f"http://127.0.0.1:{self.port}{self.prefix}"
+
+    def url_with(self, username: str, password: str) -> str:
+        """The simple index URL with credentials inside, as pip's index-url takes them."""
+        return self.url.replace("://", f"://{quote(username, safe='')}:{quote(password, safe='')}@")
 
     @property
     def url(self) -> str:
@@ -337,6 +344,10 @@ class _Handler(BaseHTTPRequestHandler):
         index = self.server.index
         path = urlsplit(self.path).path
         index.requests_log.append(path)
+        if not path.startswith(index.prefix):
+            self._error(404, head)
+            return
+        path = "/" + path[len(index.prefix) :]
         if path in index.fail_paths:
             self._error(500, head)
             return
@@ -352,7 +363,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         try:
             if path == "/simple":
-                self._redirect("/simple/", head)
+                self._redirect(f"{index.prefix}simple/", head)
             elif path == "/simple/":
                 self._project_list(head)
             elif path.startswith("/simple/"):
@@ -393,7 +404,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         normalized = _canonicalize(name)
         if name != normalized or not rest.endswith("/"):
-            self._redirect(f"/simple/{quote(normalized)}/", head)
+            self._redirect(f"{index.prefix}simple/{quote(normalized)}/", head)
             return
         files = index._artifacts().get(normalized)
         if not files:

@@ -10,6 +10,7 @@ throttle what it sends.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import shutil
 import tarfile
@@ -87,7 +88,8 @@ class MirrorServer:
 
     ``corrupt``: file names whose bytes are altered on the way (one byte flipped in the middle);
     ``delay``: seconds to sleep per 64 KiB sent (a slow network, so a test can kill a download);
-    ``bytes_sent``: how much file content went out.
+    ``bytes_sent``: how much file content went out; ``auth``: the (username, password) it
+    demands with HTTP basic auth, like a private mirror.
     """
 
     def __init__(self, root: Path) -> None:
@@ -96,6 +98,7 @@ class MirrorServer:
         self.delay = 0.0
         self.bytes_sent = 0
         self.requests: list[str] = []
+        self.auth: tuple[str, str] | None = None
         mirror = self
 
         class Handler(SimpleHTTPRequestHandler):
@@ -104,6 +107,14 @@ class MirrorServer:
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
+
+            def send_head(self) -> Any:
+                if mirror.auth is not None:
+                    token = base64.b64encode(":".join(mirror.auth).encode()).decode()
+                    if self.headers.get("Authorization") != f"Basic {token}":
+                        self.send_error(401)
+                        return None
+                return super().send_head()
 
             def copyfile(self, source: Any, outputfile: Any) -> None:
                 mirror.requests.append(self.path)

@@ -3,6 +3,8 @@
 The cache is keyed by content: ``artifacts/<sha256>/<filename>``. A file already there is used
 without touching the network (these mirrors send no HTTP cache headers, so HTTP caching would not
 help). Files arrive in a temporary name and are renamed into place only after their hash matched.
+Every request carries the credentials ``fetch.credentials`` finds for its URL, and every message
+shows URLs through its ``redact``.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from urllib.parse import unquote, urlsplit
 from monotrail import _fs, paths, progress
 from monotrail._fs import atomic_publish
 from monotrail.errors import MonotrailError
+from monotrail.fetch import credentials
+from monotrail.fetch.credentials import redact
 from monotrail.lockfile.model import Artifact
-from monotrail.log import logger
 
 _CHUNK = 1 << 16
 _session_lock = threading.Lock()
@@ -60,32 +63,6 @@ def session() -> Any:
         return _session
 
 
-_auth_cache: dict[str, Any] = {}
-
-
-def _auth_for(url: str) -> Any:
-    """Credentials for a private index: Poetry's (http-basic config, keyring, POETRY_HTTP_BASIC_*).
-
-    PyPI and URLs with credentials inside need none; requests reads ~/.netrc by itself.
-    """
-    parts = urlsplit(url)
-    if parts.username or parts.hostname in ("pypi.org", "files.pythonhosted.org", None):
-        return None
-    if parts.hostname not in _auth_cache:
-        credential = None
-        try:
-            from poetry.config.config import Config
-            from poetry.utils.authenticator import Authenticator
-
-            found = Authenticator(Config.create()).get_credentials_for_url(url)
-            if found.username is not None:
-                credential = (found.username, found.password or "")
-        except Exception as err:  # no Poetry config, a keyring backend failing: go without
-            logger.debug("no credentials for %s: %s", parts.hostname, err)
-        _auth_cache[parts.hostname] = credential
-    return _auth_cache[parts.hostname]
-
-
 def get(url: str, accept: str | None = None) -> tuple[str, bytes]:
     """GET a small document (an index page); returns (content type, body)."""
     if url.startswith("file:"):
@@ -99,13 +76,15 @@ def get(url: str, accept: str | None = None) -> tuple[str, bytes]:
 
     headers = {"Accept": accept} if accept else {}
     try:
-        response = session().get(url, headers=headers, timeout=60, auth=_auth_for(url))
+        response = session().get(url, headers=headers, timeout=60, auth=credentials.auth_for(url))
     except requests.RequestException as err:
-        raise MonotrailError(f"{url}: network error: {_short(err)}") from None
+        raise MonotrailError(f"{redact(url)}: network error: {_short(err)}") from None
     if response.status_code == 404:
         return "", b""
+    if response.status_code in (401, 403):
+        raise credentials.refused(url, response.status_code)
     if response.status_code >= 400:
-        raise MonotrailError(f"{url}: the server answered HTTP {response.status_code}")
+        raise MonotrailError(f"{redact(url)}: the server answered HTTP {response.status_code}")
     return response.headers.get("Content-Type", ""), response.content
 
 
@@ -132,7 +111,7 @@ def fetch(artifact: Artifact, step: progress.Phase | None = None) -> Path:
         if expected and actual != expected.lower():
             raise MonotrailError(
                 f"{artifact.filename}: hash mismatch: expected sha256 {expected}, got {actual} "
-                f"(from {artifact.url}); nothing was installed"
+                f"(from {redact(artifact.url)}); nothing was installed"
             )
         target_dir = paths.artifacts_dir() / actual
         target_dir.mkdir(parents=True, exist_ok=True)
@@ -184,12 +163,15 @@ def _stream(url: str) -> Iterable[bytes]:
     import requests
 
     try:
-        with session().get(url, stream=True, timeout=60, auth=_auth_for(url)) as response:
+        auth = credentials.auth_for(url)
+        with session().get(url, stream=True, timeout=60, auth=auth) as response:
+            if response.status_code in (401, 403):
+                raise credentials.refused(url, response.status_code)
             if response.status_code >= 400:
-                raise MonotrailError(f"{url}: download failed, HTTP {response.status_code}")
+                raise MonotrailError(f"{redact(url)}: download failed, HTTP {response.status_code}")
             yield from response.iter_content(_CHUNK)
     except requests.RequestException as err:
-        raise MonotrailError(f"{url}: network error: {_short(err)}") from None
+        raise MonotrailError(f"{redact(url)}: network error: {_short(err)}") from None
 
 
 def copy_local(path: Path) -> Path:
@@ -208,4 +190,4 @@ def _short(err: BaseException) -> str:
     text = str(err)
     if "Max retries exceeded" in text and "(Caused by" in text:
         text = text.split("(Caused by", 1)[1].rstrip(")")
-    return " ".join(text.split())[:200]
+    return credentials.redact_all(" ".join(text.split())[:200])

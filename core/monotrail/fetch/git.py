@@ -35,8 +35,10 @@ def ensure_checkout(url: str, rev: str) -> str:
 
     target = checkout_dir(url, rev)
     if not os.path.isdir(target):
+        from monotrail.fetch.credentials import redact
+
         layout.check_writable()
-        print(f"Fetching {url} at {rev} with git...", file=__import__("sys").stderr)
+        print(f"Fetching {redact(url)} at {rev} with git...", file=__import__("sys").stderr)
         layout.create_entry(Path(target), lambda tmp: _fetch(url, rev, tmp))
     return target
 
@@ -44,6 +46,8 @@ def ensure_checkout(url: str, rev: str) -> str:
 def _fetch(url: str, rev: str, into: Path) -> None:
     import shutil
     import subprocess
+
+    from monotrail.fetch.credentials import redact
 
     git = shutil.which("git")
     if git is None:
@@ -66,13 +70,15 @@ def _fetch(url: str, rev: str, into: Path) -> None:
         refs = ("+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*")
         proc = call("fetch", "-q", url, *refs)
         if proc.returncode != 0:
-            raise MonotrailError(f"git could not fetch {url}: {_reason(proc.stderr)}")
+            raise MonotrailError(f"git could not fetch {redact(url)}: {_reason(proc.stderr)}")
         if call("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").returncode != 0:
-            raise MonotrailError(f"{url}: no revision {rev!r} (no such commit, tag or branch)")
+            raise MonotrailError(
+                f"{redact(url)}: no revision {rev!r} (no such commit, tag or branch)"
+            )
         wanted = rev
     proc = call("-c", "advice.detachedHead=false", "checkout", "-q", "--detach", wanted)
     if proc.returncode != 0:
-        raise MonotrailError(f"{url}: cannot check out {rev!r}: {_reason(proc.stderr)}")
+        raise MonotrailError(f"{redact(url)}: cannot check out {rev!r}: {_reason(proc.stderr)}")
 
 
 def _fetch_with_dulwich(url: str, rev: str, into: Path) -> None:
@@ -101,8 +107,10 @@ def _fetch_with_dulwich(url: str, rev: str, into: Path) -> None:
 
 def _reason(stderr: str) -> str:
     """git's first complaint (later lines are generic advice)."""
+    from monotrail.fetch.credentials import redact_all
+
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     for line in lines:
         if line.startswith(("fatal: ", "error: ")):
-            return line.split(": ", 1)[1]
-    return lines[-1] if lines else "no output"
+            return redact_all(line.split(": ", 1)[1])
+    return redact_all(lines[-1]) if lines else "no output"

@@ -29,7 +29,8 @@ from urllib.parse import unquote
 from monotrail import paths, progress
 from monotrail._fs import discard
 from monotrail.errors import MonotrailError
-from monotrail.fetch import download
+from monotrail.fetch import credentials, download
+from monotrail.fetch.credentials import redact
 from monotrail.lockfile.model import Artifact
 from monotrail.log import logger
 from monotrail.python.request import Version, matches, version_text
@@ -95,7 +96,7 @@ def _arch_platform() -> tuple[str, str]:
 def table_source() -> str:
     """Where builds are looked up, for messages."""
     custom = os.environ.get(DOWNLOADS_VAR, "").strip()
-    return custom or "pbs-installer's version table"
+    return redact(custom) if custom else "pbs-installer's version table"
 
 
 def mirrored(url: str) -> str:
@@ -135,7 +136,7 @@ def _from_custom_table(source: str, request: Version) -> Build | None:
     if "://" in source:
         _type, body = download.get(source)
         if not body:
-            raise MonotrailError(f"{source} ({DOWNLOADS_VAR}): not found on the server")
+            raise MonotrailError(f"{redact(source)} ({DOWNLOADS_VAR}): not found on the server")
     else:
         try:
             body = Path(source).expanduser().read_bytes()
@@ -159,7 +160,7 @@ def _from_custom_table(source: str, request: Version) -> Build | None:
                     found.append(Build(version, file["filename"], file["url"], file["sha256"]))
     except (ValueError, KeyError, TypeError) as err:
         raise MonotrailError(
-            f"{source} ({DOWNLOADS_VAR}): not a pbs-installer versions.json table ({err!r})"
+            f"{redact(source)} ({DOWNLOADS_VAR}): not a pbs-installer versions.json table ({err!r})"
         ) from None
     return max(found, key=lambda b: b.version) if found else None
 
@@ -220,7 +221,7 @@ def install_build(build: Build) -> Path:
 def _download(build: Build) -> Path:
     total = _content_length(build.url)
     size = f" ({progress.size_text(total)})" if total else ""
-    print(f"Downloading {build.filename}{size} from {build.url}", file=sys.stderr)
+    print(f"Downloading {build.filename}{size} from {redact(build.url)}", file=sys.stderr)
     with progress.phase("Downloading", total_bytes=total) as step:
         artifact = Artifact(build.filename, build.url, {"sha256": str(build.sha256)})
         archive = download.fetch(artifact, step)
@@ -232,7 +233,9 @@ def _content_length(url: str) -> int | None:
     if not url.startswith(("http://", "https://")):
         return None
     try:
-        response = download.session().head(url, allow_redirects=True, timeout=30)
+        response = download.session().head(
+            url, allow_redirects=True, timeout=30, auth=credentials.auth_for(url)
+        )
         return int(response.headers["Content-Length"]) if response.ok else None
     except Exception:  # noqa: BLE001 - the size only decorates the progress bar
         return None

@@ -20,6 +20,8 @@ from urllib.parse import unquote, urlsplit
 
 from monotrail import paths, progress
 from monotrail.errors import MonotrailError
+from monotrail.fetch import credentials
+from monotrail.fetch.credentials import redact_all, strip
 from monotrail.lockfile.model import Artifact, GitSource, LockedPackage
 from monotrail.log import logger
 from monotrail.names import canonical_name
@@ -54,7 +56,7 @@ def run_pip_report(
         "--disable-pip-version-check", *(["--ignore-installed"] if ignore_installed else []),
         *args,
     ]  # fmt: skip
-    logger.debug("resolving with pip: %s", " ".join(cmd))
+    logger.debug("resolving with pip: %s", redact_all(" ".join(cmd)))
     try:
         with tempfile.TemporaryFile("w+", dir=paths.tmp_dir()) as stderr:
             printed: list[str] = []
@@ -78,6 +80,8 @@ def run_pip_report(
             report: dict[str, Any] = json.load(handle)
     finally:
         os.unlink(report_name)
+    for item in report.get("install", []):  # pip redacts them; what is kept must hold none
+        item["download_info"]["url"] = strip(item["download_info"]["url"])
     return report
 
 
@@ -113,6 +117,13 @@ def _pip_error(output: str, args: list[str], causes: Sequence[str] = ()) -> str:
             f"a downloaded file does not match its expected hash (sha256 {expected}): "
             "corrupted or tampered download"
         )
+    refused = re.search(r"401 Error, Credentials not correct for (\S+)", output)
+    if refused:
+        chosen = str(credentials.refused(strip(refused.group(1)), 401))
+    missing = re.search(r"satisfies the requirement (\S+) \(from versions: none\)", output)
+    if missing and not refused:
+        refusal = _refused_page(re.split(r"[<>=!~;\[ ]", missing.group(1))[0])
+        chosen = str(refusal) if refusal else chosen
     prefix = f"{where}: " if where else ""
     return f"{prefix}pip could not resolve the requirements: {chosen}{hint}"
 
@@ -130,6 +141,22 @@ def _git_error(output: str, lines: list[str]) -> str | None:
     if clone:
         fatal = next((line for line in lines if line.startswith("fatal: ")), "no output")
         return f"git could not fetch {clone[1]}: {fatal.removeprefix('fatal: ')}"
+    return None
+
+
+def _refused_page(name: str) -> credentials.Refused | None:
+    """Why pip found no versions of ``name``: the first configured index whose page of it
+    refuses its credentials (pip, told not to prompt, does not say so)."""
+    from monotrail.fetch import download, indexes
+
+    for index in credentials.configured():
+        if index.url.startswith(("http://", "https://")):
+            try:
+                download.get(indexes.project_page_url(strip(index.url), name))
+            except credentials.Refused as err:
+                return err
+            except MonotrailError:
+                continue
     return None
 
 

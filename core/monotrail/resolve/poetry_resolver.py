@@ -506,7 +506,9 @@ def _user_error_message(error: Exception, pyproject: Path | str) -> str | None:
     from poetry.exceptions import PoetryError
     from poetry.repositories.exceptions import PackageNotFoundError, RepositoryError
 
-    text = _one_line(_strip_tags(str(error)))
+    from monotrail.fetch.credentials import redact, redact_all
+
+    text = redact_all(_one_line(_strip_tags(str(error))))
     if isinstance(error, CleoError):
         # Poetry's console errors, e.g. "All attempts to connect to pypi.org failed." raised
         # from a requests ConnectionError after its retries.
@@ -519,7 +521,7 @@ def _user_error_message(error: Exception, pyproject: Path | str) -> str | None:
         return f"{pyproject}: {text}"
     if isinstance(error, requests.exceptions.RequestException):
         url = getattr(error.request, "url", None) if error.request is not None else None
-        where = f" ({url})" if url else ""
+        where = f" ({redact(url)})" if url else ""
         return f"Network failure while resolving {pyproject}{where}: {_short_network(error)}"
     if isinstance(error, RepositoryError):
         return f"Package index failure while resolving {pyproject}: {text}"

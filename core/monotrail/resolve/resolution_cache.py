@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from monotrail import _fs, paths, progress
+from monotrail.fetch.credentials import strip
 from monotrail.lockfile.model import LockedPackage, from_json, to_json
 from monotrail.log import logger
 
@@ -48,8 +49,15 @@ def load(key: str) -> list[LockedPackage] | None:
 
 
 def save(key: str, packages: list[LockedPackage]) -> None:
-    """Keep ``packages`` under ``key``."""
-    _fs.atomic_write(_file(key), json.dumps(to_json(packages), indent=1), mkdir=True)
+    """Keep ``packages`` under ``key``, their URLs without credentials (looked up again at
+    download time, see ``fetch.credentials``)."""
+    data = to_json(packages)
+    for package in data:
+        package["artifacts"] = [
+            [name, url and strip(url), h] for name, url, h in package["artifacts"]
+        ]
+        package["indexes"] = [strip(url) for url in package["indexes"]]
+    _fs.atomic_write(_file(key), json.dumps(data, indent=1), mkdir=True)
 
 
 def remembered(

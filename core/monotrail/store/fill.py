@@ -170,7 +170,7 @@ def unpack_into_store(wheel: Path, name: str, version: str) -> tuple[Path, bool]
 
 def _resolve_urls(missing: list[tuple[LockedPackage, Artifact]]) -> dict[Artifact, Artifact]:
     """Ask the indexes for the URLs of artifacts the lock lists only by name and hash."""
-    from monotrail.fetch import download, indexes
+    from monotrail.fetch import credentials, download, indexes
 
     pages: dict[str, list[Artifact]] = {}
 
@@ -189,7 +189,7 @@ def _resolve_urls(missing: list[tuple[LockedPackage, Artifact]]) -> dict[Artifac
                     return artifact, Artifact(
                         artifact.filename, listed.url, artifact.hashes or listed.hashes
                     )
-        where = ", ".join(package.indexes) or "no index"
+        where = ", ".join(credentials.redact(url) for url in package.indexes) or "no index"
         raise MonotrailError(f"{package}: {artifact.filename} not found on {where}")
 
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -32,9 +32,11 @@ def find_project(url: str, rev: str, checkout: str) -> Project:
     try:
         return discover(explicit=checkout)
     except MonotrailError:
+        from monotrail.fetch.credentials import redact
+
         raise MonotrailError(
-            f"{url} at {rev}: no requirements.txt, pyproject.toml or poetry.lock at the top of "
-            "the repository, so its dependencies are unknown"
+            f"{redact(url)} at {rev}: no requirements.txt, pyproject.toml or poetry.lock at the "
+            "top of the repository, so its dependencies are unknown"
         ) from None
 
 
@@ -51,6 +53,7 @@ def target(
     checkout; ``refresh`` resolves again."""
     from dataclasses import replace
 
+    from monotrail.fetch.credentials import strip
     from monotrail.targets import project_env
     from monotrail.targets.project import POETRY
 
@@ -71,5 +74,5 @@ def target(
     return replace(
         base,
         key=env_key(project, interpreter.executable, extras, groups),
-        owner={**base.owner, "project": checkout, "tool": f"from-git {url} {rev}"},
+        owner={**base.owner, "project": checkout, "tool": f"from-git {strip(url)} {rev}"},
     )

@@ -139,5 +139,7 @@ def from_git(url: str, rev: str) -> None:
         locks.hold_env(checkout.key)
     except MonotrailError as err:
         raise InteractiveError(str(err)) from None
+    from monotrail.fetch.credentials import redact
+
     head = ", ".join(prepared.record["head"])
-    print(f"monotrail: {url} at {rev} is importable ({head})")
+    print(f"monotrail: {redact(url)} at {rev} is importable ({head})")

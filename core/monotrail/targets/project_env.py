@@ -85,6 +85,11 @@ def packages(
     """The packages the project needs on ``interpreter``, resolving only without a valid lock
     (or with ``refresh``); the keys of the resolution cache files they come from are added to
     ``used``."""
+    from monotrail.fetch import credentials
+
+    credentials.use_project(
+        project.root, project.requirements if project.kind == REQUIREMENTS else None
+    )
     used = used if used is not None else []
     if project.kind == UV:
         from monotrail.lockfile import uv_lock
