@@ -21,6 +21,7 @@ from monotrail.log import logger
 from monotrail.names import parse_wheel_name
 from monotrail.python.interpreter import Interpreter
 from monotrail.store import bytecode, heal, layout, locks
+from monotrail.store.entry_files import write_new_file
 from monotrail.store.layout import info_file
 
 TYPE_CHECKING = False
@@ -140,8 +141,11 @@ def _is_scripts_dir(child: os.DirEntry[str]) -> bool:
     )
 
 
-def unpack_into_store(wheel: Path, name: str, version: str) -> tuple[Path, bool]:
-    """The store entry for ``wheel``, unpacked if missing; True when this call made it."""
+def unpack_into_store(
+    wheel: Path, name: str, version: str, compiler: bytecode.Compiler | None = None
+) -> tuple[Path, bool]:
+    """The store entry for ``wheel``, unpacked if missing; True when this call made it. A new
+    entry is compiled by ``compiler`` before it is published."""
     tag = wheel_tag(wheel.name)
     existing = heal.sound_entry(name, version, tag)
     if existing is not None:
@@ -157,7 +161,9 @@ def unpack_into_store(wheel: Path, name: str, version: str) -> tuple[Path, bool]
         info = _scan_entry(tmp, unpacked)
         info["artifact"] = source
         info_file(tmp).parent.mkdir(exist_ok=True)
-        info_file(tmp).write_text(json.dumps(info, indent=1))
+        write_new_file(str(info_file(tmp)), json.dumps(info, indent=1).encode(), False, set())
+        if compiler is not None:
+            compiler.compile_entry(tmp, final=target)
 
     return target, layout.create_entry(target, into)
 
@@ -196,12 +202,12 @@ def fill_store(
     """Make sure every package has a store entry for the target; compile its bytecode."""
     # New entries are referenced by no env record yet: gc waits until this is done
     # (callers that write an env record hold the lock until then, see env/prepare.py).
-    with locks.store_shared():
-        return _fill(packages, interpreter, compile_bytecode)
+    with locks.store_shared(), bytecode.Compiler(interpreter) as compiler:
+        return _fill(packages, interpreter, compiler if compile_bytecode else None)
 
 
 def _fill(
-    packages: list[LockedPackage], interpreter: Interpreter, compile_bytecode: bool
+    packages: list[LockedPackage], interpreter: Interpreter, compiler: bytecode.Compiler | None
 ) -> FillReport:
     entries: dict[str, Entry] = {}
     reused: list[str] = []
@@ -242,7 +248,7 @@ def _fill(
             if not artifact.is_wheel:
                 digest = local.parent.name
                 local = sdist_build.build_sdist(local, digest, interpreter)
-            path, made = unpack_into_store(local, package.name, package.version)
+            path, made = unpack_into_store(local, package.name, package.version, compiler)
             return package, path, made
 
         with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1) or 1) as pool:
@@ -260,12 +266,11 @@ def _fill(
                 Path(package.source_dir), Path(out), interpreter, label=package.source_dir
             )
             cached = download.copy_local(wheel_path)
-        path, made = unpack_into_store(cached, package.name, package.version)
+        path, made = unpack_into_store(cached, package.name, package.version, compiler)
         entries[package.name] = read_entry(path)
         (added if made else reused).append(str(package))
     ordered = [entries[p.name] for p in packages]
-    if compile_bytecode:
+    if compiler is not None:
         # Entries of read-only stores are used as they are (compiled when they were made).
-        writable = [e.path for e in ordered if layout.is_writable_entry(e.path)]
-        bytecode.compile_entries(writable, interpreter)
+        compiler.compile_in_place(e.path for e in ordered if layout.is_writable_entry(e.path))
     return FillReport(ordered, added, reused)
