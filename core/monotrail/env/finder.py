@@ -168,6 +168,11 @@ def bootstrap(boot_dir: str) -> StoreFinder | None:
     boot = record.get("boot")
     if boot != boot_dir and not (isinstance(boot, str) and _same_file(boot, boot_dir)):
         return None
+    lock = record.get("lock")
+    if lock:  # gc keeps the environment while this process lives, however it was started
+        import _monotrail_locks  # type: ignore[import-not-found]  # the boot copy of store.locks
+
+        _monotrail_locks.hold(lock)
     site_dirs = _site_paths()
     allowed = set(record.get("stdlib", []))
     # Keep the stdlib and what the user put on PYTHONPATH; drop site-packages and what their

@@ -19,7 +19,7 @@ from monotrail import __version__, _fs, paths
 from monotrail.env import launch, record
 from monotrail.python import isolated
 from monotrail.python.interpreter import Interpreter
-from monotrail.store import bytecode
+from monotrail.store import bytecode, locks
 from monotrail.store.fill import Entry
 
 TYPE_CHECKING = False
@@ -198,6 +198,7 @@ def write_record(
         "stdlib": interpreter.sys_path,
         "boot": str(boot),
         "bin": str(bin_dir),
+        "lock": locks.env_lock_path(key),
         "head": head,
         "flat": source.flat,
         "entries": [str(e.path) for e in entries],
