@@ -150,9 +150,12 @@ def bootstrap(boot_dir: str) -> StoreFinder | None:
     (its folder is named by the finder's digest), so the record's shape needs no check here.
     """
     record_path = os.environ.get("MONOTRAIL_ENV")
-    sys.path[:] = [p for p in sys.path if p != boot_dir]
     if not record_path:
+        sys.path[:] = [p for p in sys.path if p != boot_dir]
         return None
+    import _monotrail_locks  # type: ignore[import-not-found]  # the boot copy of store.locks
+
+    sys.path[:] = [p for p in sys.path if p != boot_dir]
     import marshal
 
     try:
@@ -170,8 +173,6 @@ def bootstrap(boot_dir: str) -> StoreFinder | None:
         return None
     lock = record.get("lock")
     if lock:  # gc keeps the environment while this process lives, however it was started
-        import _monotrail_locks  # type: ignore[import-not-found]  # the boot copy of store.locks
-
         _monotrail_locks.hold(lock)
     site_dirs = _site_paths()
     allowed = set(record.get("stdlib", []))

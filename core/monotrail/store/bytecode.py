@@ -36,9 +36,9 @@ if TYPE_CHECKING:
 
 # Runs in the target interpreter. Reads batches of ``SOURCE<TAB>PATH IN THE STORE`` lines from
 # stdin, each batch ended by an empty line, and answers each with a line once it is compiled.
-# An existing .pyc is left as it is; a new one takes its source's mode (read-only). Errors and
-# warnings of a file (Python 2 syntax in a test fixture, say) are skipped, as pip does, so
-# stderr only says why a worker crashed.
+# An existing .pyc is left as it is; a new one is made read-only (py_compile adds a write bit).
+# Errors and warnings of a file (Python 2 syntax in a test fixture, say) are skipped, as pip does,
+# so stderr only says why a worker crashed.
 _WORKER = r"""
 import importlib.util, os, py_compile, sys
 for line in sys.stdin.buffer:
@@ -48,8 +48,10 @@ for line in sys.stdin.buffer:
         continue
     source, _, final = os.fsdecode(line[:-1]).partition("\t")
     try:
-        if not os.path.exists(importlib.util.cache_from_source(source)):
-            py_compile.compile(source, dfile=final, doraise=True, quiet=2)
+        cfile = importlib.util.cache_from_source(source)
+        if not os.path.exists(cfile):
+            py_compile.compile(source, cfile, dfile=final, doraise=True, quiet=2)
+            os.chmod(cfile, os.stat(cfile).st_mode & ~0o222)
     except Exception:
         pass
 """
