@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import signal
 import stat
 import subprocess
 import time
@@ -250,11 +251,17 @@ def snapshot(home: Path) -> dict[str, tuple[int, int, int]]:
 
 
 def kill_and_check(
-    cmd: list[str], cwd: Path, env: dict[str, str], home: Path, moment: Callable[[], None]
+    cmd: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    home: Path,
+    moment: Callable[[], None],
+    group: bool,
 ) -> str:
     """Start ``cmd`` in a session of its own, call ``moment()`` (which waits for the moment to
-    kill), SIGKILL the command's process alone, and check that within 300 ms no process of its
-    session remains and that nothing outside ``tmp/`` changes after. Returns what it saw."""
+    kill), SIGKILL the command's process alone or (``group``) its process group, and check that
+    within 300 ms no process of its session remains and that nothing outside ``tmp/`` changes
+    after. Returns what it saw."""
     proc = subprocess.Popen(
         cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -264,7 +271,10 @@ def kill_and_check(
     finally:
         finished = proc.poll() is not None
         helpers = len(session_processes(proc.pid)) - 1
-        proc.kill()
+        if group:  # as a closed terminal or `kill -9 -PGID` does
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
         proc.wait(timeout=30)
     deadline = time.monotonic() + 0.3
     while (left := session_processes(proc.pid)) and time.monotonic() < deadline:
@@ -416,8 +426,10 @@ def test_sigkill_leaves_no_process_and_nothing_changing(
                 )
                 spread = {"unpack": 0.2, "bytecode": 0.4}.get(scenario, 2.0)
                 moment = wait_for_process(home, text, rng, spread)
-            seen = kill_and_check(cmd, project, env, home, moment)
-            where = f"seed {SEED}, {scenario} kill {number}: {seen}"
+            group = number % 2 == 1
+            seen = kill_and_check(cmd, project, env, home, moment, group)
+            whom = "its process group" if group else "the process"
+            where = f"seed {SEED}, {scenario} kill {number} of {whom}: {seen}"
             assert problems(home) == [], where
             after_next_install(install, project, env, home, where)
             outcomes.append(where)
