@@ -130,24 +130,40 @@ class Compiler:
         if not files:
             return
         wanted = len(files) // BATCH + 1
-        taken = [self._take() or self._idle.get()]
+        taken = [self._wait_for_one()]
         while len(taken) < wanted and (more := self._take()) is not None:
             taken.append(more)
-        try:
-            for number, worker in enumerate(taken):
-                share = files[number :: len(taken)]  # round-robin: similar sizes
-                assert worker.stdin is not None
-                lines = b"".join(os.fsencode(f"{a}\t{b}\n") for a, b in share if "\n" not in a)
+        failed: list[subprocess.Popen[bytes]] = []
+        for number, worker in enumerate(taken):
+            share = files[number :: len(taken)]  # round-robin: similar sizes
+            lines = b"".join(os.fsencode(f"{a}\t{b}\n") for a, b in share if "\n" not in a)
+            assert worker.stdin is not None
+            try:
                 worker.stdin.write(lines + b"\n")
                 worker.stdin.flush()
-            for worker in taken:
-                assert worker.stdout is not None
-                if worker.stdout.readline() != b"done\n":
-                    raise self._failure(worker)
-        except OSError:
-            raise self._failure(taken[0]) from None
+            except OSError:  # it died: its stderr says why
+                failed.append(worker)
         for worker in taken:
-            self._idle.put(worker)
+            assert worker.stdout is not None
+            if worker not in failed and worker.stdout.readline() != b"done\n":
+                failed.append(worker)
+        # The others go back (threads may be waiting for them); a failed one is stopped.
+        for worker in taken:
+            if worker not in failed:
+                self._idle.put(worker)
+        if failed:
+            with self._lock:
+                self._all = [worker for worker in self._all if worker not in failed]
+            raise [self._failure(worker) for worker in failed][0]
+
+    def _wait_for_one(self) -> subprocess.Popen[bytes]:
+        """A worker: taken, or given back by another thread (or started after one failed)."""
+        while (worker := self._take()) is None:
+            try:
+                return self._idle.get(timeout=0.05)
+            except queue.Empty:
+                continue
+        return worker
 
     def _take(self) -> subprocess.Popen[bytes] | None:
         """An idle worker, or a new one while fewer than ``limit`` run; else None."""
