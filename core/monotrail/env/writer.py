@@ -54,12 +54,14 @@ def boot_dir(interpreter: Interpreter) -> Path:
         tmp.mkdir()
         for name, content in sources.items():
             (tmp / name).write_bytes(content)
+        with bytecode.Compiler(interpreter, workers=1) as compiler:  # complete when visible
+            compiler.compile_entry(tmp, final=target)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.rename(tmp, target)
         except OSError:
             shutil.rmtree(tmp, ignore_errors=True)  # another process made it first
-    bytecode.compile_entries([target], interpreter)
+    bytecode.compile_entries([target], interpreter)  # made by another interpreter
     return target
 
 
