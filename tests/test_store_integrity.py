@@ -27,7 +27,7 @@ from support.wheels import build_sdist, build_wheel
 from test_from_git import repo  # noqa: F401 - the fixture of a real repository
 from test_large_wheel import large_wheel
 from test_pip_monotrail import make_venv
-from test_store_faults import env_for, problems
+from test_store_faults import env_for, home_processes, problems
 
 #: SIGKILLs per scenario; MONOTRAIL_KILL_TRIALS runs more by hand, MONOTRAIL_FAULT_SEED replays.
 KILLS = int(os.environ.get("MONOTRAIL_KILL_TRIALS", "5"))
@@ -306,23 +306,6 @@ def wait_for_process(
 def sleep_for(seconds: float) -> Callable[[], None]:
     """A moment: ``seconds`` after the start."""
     return lambda: time.sleep(seconds)
-
-
-def home_processes(home: Path) -> dict[int, str]:
-    """Processes whose environment names ``home`` as MONOTRAIL_HOME, with their command lines."""
-    wanted = f"MONOTRAIL_HOME={home}".encode()
-    found = {}
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            environ = Path("/proc", pid, "environ").read_bytes().split(b"\0")
-            cmdline = Path("/proc", pid, "cmdline").read_bytes()
-        except OSError:
-            continue
-        if wanted in environ:
-            found[int(pid)] = cmdline.replace(b"\0", b" ").decode(errors="replace")
-    return found
 
 
 def after_next_install(
