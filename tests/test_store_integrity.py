@@ -9,6 +9,7 @@ local index, kernel signals, /proc.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
@@ -272,7 +273,8 @@ def kill_and_check(
         finished = proc.poll() is not None
         helpers = len(session_processes(proc.pid)) - 1
         if group:  # as a closed terminal or `kill -9 -PGID` does
-            os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # the run had finished
+                os.killpg(proc.pid, signal.SIGKILL)
         else:
             proc.kill()
         proc.wait(timeout=30)
