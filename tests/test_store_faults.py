@@ -478,6 +478,24 @@ def processes_mentioning(text: str) -> dict[int, str]:
     return found
 
 
+def home_processes(home: Path) -> dict[int, str]:
+    """Processes whose environment names ``home`` as MONOTRAIL_HOME (every helper of a run
+    inherits it), with their command lines."""
+    wanted = f"MONOTRAIL_HOME={home}".encode()
+    found = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            environ = Path("/proc", pid, "environ").read_bytes().split(b"\0")
+            cmdline = Path("/proc", pid, "cmdline").read_bytes()
+        except OSError:
+            continue
+        if wanted in environ:
+            found[int(pid)] = cmdline.replace(b"\0", b" ").decode(errors="replace")
+    return found
+
+
 def wait_until_none(text: str, bound: float = 1.0) -> dict[int, str]:
     """The processes mentioning ``text`` still there after up to ``bound`` seconds."""
     deadline = time.monotonic() + bound
@@ -513,16 +531,18 @@ def test_helpers_die_with_a_sigkilled_install(tmp_path: Path, fixture_wheels: Pa
             )  # fmt: skip
             deadline = time.monotonic() + 120
             while proc.poll() is None and not any(
-                helper in cmdline for cmdline in processes_mentioning(str(home)).values()
+                helper in cmdline for cmdline in home_processes(home).values()
             ):
                 assert time.monotonic() < deadline, f"no {helper} helper ever started"
                 time.sleep(0.01)
             time.sleep(delay)
-            helpers = processes_mentioning(str(home))
+            helpers = home_processes(home)
             proc.kill()
             proc.wait(timeout=30)
             killed_with_helpers += bool(helpers)
-            left = wait_until_none(str(home))
+            deadline = time.monotonic() + 1.0
+            while (left := home_processes(home)) and time.monotonic() < deadline:
+                time.sleep(0.02)
             assert not left, f"trial {number} ({helper}, {delay}s): still running {left}"
             again = run([exe, "install"], project, env)
             assert again.returncode == 0 and "Traceback" not in again.stderr, again.stderr

@@ -10,9 +10,13 @@ the write end until it has waited for the helper, then closes it. The supervisor
 in a process group of its own and waits. When the pipe reaches end-of-file while COMMAND still
 runs, monotrail is gone (the kernel closes a dead process's descriptors at once, SIGKILL
 included): the supervisor kills COMMAND's whole group with SIGKILL, removes the CLEANUP_PATHs
-(the helper's temporary files) and exits. Otherwise it exits as COMMAND did. monotrail stops a
-helper early the same way: ``Helper.kill`` closes the lifeline (a signal would reach only the
-supervisor). Ctrl-C reaches monotrail, whose exit then cuts the lifeline.
+(the helper's temporary files and folders) and exits. Otherwise it exits as COMMAND did.
+monotrail stops a helper early the same way: ``Helper.kill`` closes the lifeline (a signal would
+reach only the supervisor). The supervisor leaves monotrail's process group too (a group of its
+own), so that a kill of monotrail's group (``kill -9 -PGID``, a closed terminal's SIGHUP) cannot
+take the supervisor and leave the helper orphaned: end-of-file still reaches the supervisor.
+Ctrl-C reaches monotrail alone (the helpers' groups are not the terminal's), whose exit then cuts
+the lifeline.
 
 Why a pipe and not ``PR_SET_PDEATHSIG``: the death signal is Linux only, fires when the *thread*
 that started the child ends (monotrail starts helpers from pool threads), reaches only the direct
@@ -45,7 +49,8 @@ if __name__ != "__main__":  # monotrail's side; the supervisor imports no subpro
 
     class Helper(subprocess.Popen[bytes]):
         """A ``subprocess.Popen`` of ``command`` under the supervisor; the lifeline is closed
-        once the helper has been waited for. ``cleanup``: files removed if monotrail dies."""
+        once the helper has been waited for. ``cleanup``: files and folders removed if monotrail
+        dies."""
 
         def __init__(
             self, command: Sequence[str], cleanup: Sequence[str] = (), **kwargs: Any
@@ -85,6 +90,7 @@ def _supervise(argv: list[str]) -> int:
     split = argv.index("--")
     cleanup, command = argv[:split], argv[split + 1 :]
     lifeline = int(os.environ.pop(ENV))
+    os.setpgid(0, 0)  # out of monotrail's group
     pid = os.fork()
     if pid == 0:  # the helper: its own process group, the signals Python changed restored
         os.close(lifeline)
@@ -115,6 +121,11 @@ def _supervise(argv: list[str]) -> int:
         except OSError:
             pass
         for path in cleanup:
+            if os.path.isdir(path) and not os.path.islink(path):
+                import shutil
+
+                shutil.rmtree(path, ignore_errors=True)
+                continue
             try:
                 os.unlink(path)
             except OSError:

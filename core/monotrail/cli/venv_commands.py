@@ -18,6 +18,7 @@ from monotrail.errors import MonotrailError
 
 if TYPE_CHECKING:
     from monotrail.python.interpreter import Interpreter
+    from monotrail.store import bytecode
     from monotrail.store.fill import Entry
 
 
@@ -74,10 +75,12 @@ class VenvInstallCommand(MonotrailCommand):
         scheme = link.venv_scheme(venv)
         target = interpreter.query(scheme.python)
         # Until linked, nothing references the new entries: gc must wait.
-        with layout.write_errors(), locks.store_shared():
-            entries, direct_urls = _unpack(self.argument("wheels"), target, scheme.python)
-            if not self.option("no-compile"):
-                bytecode.compile_entries([e.path for e in entries], target)
+        with layout.write_errors(), locks.store_shared(), bytecode.Compiler(target) as compiler:
+            wheels = self.argument("wheels")
+            compiling = None if self.option("no-compile") else compiler
+            entries, direct_urls = _unpack(wheels, target, scheme.python, compiling)
+            if compiling is not None:
+                compiler.compile_in_place(e.path for e in entries)  # those made by another Python
             present = link.installed(scheme)
             report = link.LinkReport()
             for entry, url in zip(entries, direct_urls, strict=True):
@@ -87,9 +90,10 @@ class VenvInstallCommand(MonotrailCommand):
 
 
 def _unpack(
-    wheels: list[str], target: Interpreter, python: str
+    wheels: list[str], target: Interpreter, python: str, compiler: bytecode.Compiler | None
 ) -> tuple[list[Entry], list[dict[str, object]]]:
-    """Store entries of the wheel files, and the PEP 610 record of where each came from."""
+    """Store entries of the wheel files, and the PEP 610 record of where each came from; new
+    entries are compiled by ``compiler`` before they are published."""
     from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
     from monotrail.store import fill
@@ -106,7 +110,7 @@ def _unpack(
             raise MonotrailError(f"{given}: not a wheel file name: {err}") from None
         if not {str(t) for t in tags} & set(target.tags):
             raise MonotrailError(f"{given}: not a supported wheel for {python} ({target.tags[0]})")
-        path, _made = fill.unpack_into_store(wheel, str(name), str(version))
+        path, _made = fill.unpack_into_store(wheel, str(name), str(version), compiler)
         entries.append(fill.read_entry(path))
         digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
         archive_info = {"hash": f"sha256={digest}", "hashes": {"sha256": digest}}

@@ -150,9 +150,12 @@ def bootstrap(boot_dir: str) -> StoreFinder | None:
     (its folder is named by the finder's digest), so the record's shape needs no check here.
     """
     record_path = os.environ.get("MONOTRAIL_ENV")
-    sys.path[:] = [p for p in sys.path if p != boot_dir]
     if not record_path:
+        sys.path[:] = [p for p in sys.path if p != boot_dir]
         return None
+    import _monotrail_locks  # type: ignore[import-not-found]  # the boot copy of store.locks
+
+    sys.path[:] = [p for p in sys.path if p != boot_dir]
     import marshal
 
     try:
@@ -168,6 +171,9 @@ def bootstrap(boot_dir: str) -> StoreFinder | None:
     boot = record.get("boot")
     if boot != boot_dir and not (isinstance(boot, str) and _same_file(boot, boot_dir)):
         return None
+    lock = record.get("lock")
+    if lock:  # gc keeps the environment while this process lives, however it was started
+        _monotrail_locks.hold(lock)
     site_dirs = _site_paths()
     allowed = set(record.get("stdlib", []))
     # Keep the stdlib and what the user put on PYTHONPATH; drop site-packages and what their

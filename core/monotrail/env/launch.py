@@ -27,6 +27,7 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 BOOT_SOURCES = {
     "sitecustomize.py": os.path.join(_PACKAGE_DIR, "_boot", "sitecustomize.py"),
     "_monotrail_finder.py": os.path.join(_PACKAGE_DIR, "finder.py"),
+    "_monotrail_locks.py": os.path.join(os.path.dirname(_PACKAGE_DIR), "store", "locks.py"),
 }
 
 

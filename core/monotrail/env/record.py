@@ -62,6 +62,8 @@ if TYPE_CHECKING:  # typing costs milliseconds on the fast path
         boot: str
         #: The environment's console scripts, put on ``PATH``.
         bin: str
+        #: The environment's lock file, held shared by every process that uses it (``locks``).
+        lock: str
         #: Folders imported before the entries: the project's own source, editable sources.
         head: list[str]
         #: A flat layout's package name -> its folder (``src/__init__.py`` is the package).

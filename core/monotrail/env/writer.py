@@ -20,7 +20,7 @@ from monotrail import __version__, _fs, paths
 from monotrail.env import derive, launch, record
 from monotrail.python import isolated
 from monotrail.python.interpreter import Interpreter
-from monotrail.store import bytecode
+from monotrail.store import bytecode, locks
 from monotrail.store.fill import Entry
 
 TYPE_CHECKING = False
@@ -60,12 +60,14 @@ def boot_dir(interpreter: Interpreter) -> Path:
         tmp.mkdir()
         for name, content in sources.items():
             (tmp / name).write_bytes(content)
+        with bytecode.Compiler(interpreter, workers=1) as compiler:  # complete when visible
+            compiler.compile_entry(tmp, final=target)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.rename(tmp, target)
         except OSError:
             shutil.rmtree(tmp, ignore_errors=True)  # another process made it first
-    bytecode.compile_entries([target], interpreter)
+    bytecode.compile_entries([target], interpreter)  # made by another interpreter
     return target
 
 
@@ -207,6 +209,7 @@ def write_record(
         "stdlib": interpreter.sys_path,
         "boot": str(boot),
         "bin": str(bin_dir),
+        "lock": locks.env_lock_path(key),
         "head": head,
         "flat": flat,
         "entries": [str(e.path) for e in entries],

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tarfile
 import tempfile
 import zipfile
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -53,22 +53,56 @@ def build_tree(
 ) -> Path:
     """Build a wheel of the source tree with its PEP 517 backend in an isolated environment.
 
-    ``distribution="editable"`` builds a PEP 660 editable wheel instead.
+    ``distribution="editable"`` builds a PEP 660 editable wheel instead. The whole build (the
+    isolated environment, pip installing the build requirements into it, the backend and its
+    compilers) runs in one helper process on a lifeline (see _lifeline), so all of it dies with
+    monotrail; its temporary files go to one folder below the store's ``tmp/`` (``TMPDIR``),
+    which the supervisor removes then, and gc if the supervisor died too.
     """
-    import build
-    import build.env
+    import subprocess
+
+    from monotrail._lifeline import Helper
 
     logger.info("building a wheel from %s", label)
     out_dir.mkdir(parents=True, exist_ok=True)
+    # The pid in the name lets gc tell a killed process's leftovers from work in progress.
+    work = tempfile.mkdtemp(prefix=f"build.pid{os.getpid()}.", dir=paths.tmp_dir())
     try:
-        with build.env.DefaultIsolatedEnv() as env, progress.phase(f"Building {label}") as step:
-            builder = build.ProjectBuilder.from_isolated_env(env, source, runner=_quiet_runner)
-            step.detail("installing the build requirements")
+        with progress.phase(f"Building {label}") as step:
+            command = [
+                sys.executable, "-m", __name__, str(source), str(out_dir), distribution, label
+            ]  # fmt: skip
+            env = {**os.environ, "TMPDIR": work}
+            proc = Helper(command, [work], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            out, err = proc.communicate()
+            said = err.decode(errors="replace")
+            if proc.returncode != 0:
+                lines = said.strip().splitlines()
+                raise MonotrailError(lines[-1] if lines else f"{label}: building a wheel failed")
+            wheel = Path(out.decode().strip().splitlines()[-1])
+            step.summary = f"Built {wheel.name} from {label}"
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    sys.stderr.write(said)  # the debug log of the build, when asked for
+    return wheel
+
+
+def _build_here(
+    source: Path, out_dir: Path, distribution: Literal["wheel", "editable"], label: str
+) -> Path:
+    """The build itself, in the helper process started by :func:`build_tree`."""
+    import build
+    import build.env
+    from pyproject_hooks import quiet_subprocess_runner
+
+    try:
+        with build.env.DefaultIsolatedEnv() as env:
+            builder = build.ProjectBuilder.from_isolated_env(
+                env, source, runner=quiet_subprocess_runner
+            )
             env.install(builder.build_system_requires)
             env.install(builder.get_requires_for_build(distribution))
-            step.detail(f"building the {distribution} wheel")
             wheel = builder.build(distribution, out_dir)
-            step.summary = f"Built {Path(wheel).name} from {label}"
     except build.BuildBackendException as err:
         raise MonotrailError(f"{label}: the build backend failed: {_tail(err)}") from None
     except build.BuildException as err:
@@ -76,22 +110,6 @@ def build_tree(
     except Exception as err:  # build's env set-up raises subprocess and OS errors
         raise MonotrailError(f"{label}: building a wheel failed: {_tail(err)}") from None
     return Path(wheel)
-
-
-def _quiet_runner(
-    cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None
-) -> None:
-    """pyproject_hooks' ``quiet_subprocess_runner``, with the backend on a lifeline (it dies
-    with monotrail, compilers included; see _lifeline)."""
-    import subprocess
-
-    from monotrail._lifeline import Helper
-
-    env = {**os.environ, **(extra_environ or {})}
-    proc = Helper(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    output, _ = proc.communicate()
-    if proc.returncode:
-        raise subprocess.CalledProcessError(proc.returncode, cmd, output=output)
 
 
 def _tail(err: BaseException) -> str:
@@ -122,3 +140,13 @@ def _extract(sdist: Path, destination: Path) -> Path:
     if len(children) == 1 and not (destination / "pyproject.toml").exists():
         return children[0]
     return destination
+
+
+if __name__ == "__main__":  # the helper process of build_tree: SOURCE OUT_DIR DISTRIBUTION LABEL
+    _source, _out, _distribution, _label = sys.argv[1:]
+    try:
+        _wheel = _build_here(Path(_source), Path(_out), _distribution, _label)  # type: ignore[arg-type]
+    except MonotrailError as _err:
+        sys.stderr.write(f"{_err}\n")
+        sys.exit(2)
+    print(_wheel)

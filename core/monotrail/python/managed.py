@@ -255,20 +255,22 @@ def _unpack(archive: Path, tmp: Path, build: Build) -> None:
         raise MonotrailError(
             f"{build.filename}: not an install_only build (no python/bin/{exe.name} in it)"
         )
+    from monotrail._lifeline import Helper
+
+    code = "import sys; print('%d.%d.%d' % sys.version_info[:3])"
+    # On a lifeline, as every process monotrail starts: it dies with monotrail (see _lifeline).
+    proc = Helper([str(exe), "-I", "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        proc = subprocess.run(
-            [str(exe), "-I", "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    except (OSError, subprocess.TimeoutExpired) as err:
+        out, said_err = (text.decode(errors="replace") for text in proc.communicate(timeout=60))
+    except subprocess.TimeoutExpired as timeout:
+        proc.kill()
+        proc.wait()
         raise MonotrailError(
-            f"{build.filename}: the unpacked interpreter does not start: {err}"
+            f"{build.filename}: the unpacked interpreter does not start: {timeout}"
         ) from None
     expected = version_text(build.version)
-    if proc.returncode != 0 or proc.stdout.strip() != expected:
-        said = proc.stdout.strip() or (proc.stderr.strip().splitlines() or ["nothing"])[-1]
+    if proc.returncode != 0 or out.strip() != expected:
+        said = out.strip() or (said_err.strip().splitlines() or ["nothing"])[-1]
         raise MonotrailError(
             f"{build.filename}: the unpacked interpreter does not run as Python {expected} "
             f"(it said: {said})"

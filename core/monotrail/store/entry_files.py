@@ -22,13 +22,23 @@ def record_digest(content: bytes) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(content).digest()).decode("ascii").rstrip("=")
 
 
+#: The modes entry files are created with, before the umask: no write bits, as in the Nix
+#: store (the umask still decides the group's and others' read and execute bits).
+READ_ONLY, EXECUTABLE = 0o444, 0o555
+
+
 def write_new_file(path: str, content: bytes, executable: bool, made_dirs: set[str]) -> None:
-    """Create ``path`` (never overwrite: a wheel listing a member twice is refused)."""
+    """Create ``path``, read-only (never overwrite: a wheel listing a member twice is refused).
+
+    The descriptor opened here may write; nothing that opens the file later may.
+    """
     folder = os.path.dirname(path)
     if folder not in made_dirs:
         os.makedirs(folder, exist_ok=True)
         made_dirs.add(folder)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o777 if executable else 0o666)
+    fd = os.open(
+        path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, EXECUTABLE if executable else READ_ONLY
+    )
     try:
         view = memoryview(content)
         while view:

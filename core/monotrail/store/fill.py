@@ -23,6 +23,7 @@ from monotrail.log import logger
 from monotrail.names import parse_wheel_name
 from monotrail.python.interpreter import Interpreter
 from monotrail.store import bytecode, heal, layout, locks
+from monotrail.store.entry_files import write_new_file
 from monotrail.store.layout import info_file
 
 TYPE_CHECKING = False
@@ -142,8 +143,11 @@ def _is_scripts_dir(child: os.DirEntry[str]) -> bool:
     )
 
 
-def unpack_into_store(wheel: Path, name: str, version: str) -> tuple[Path, bool]:
-    """The store entry for ``wheel``, unpacked if missing; True when this call made it.
+def unpack_into_store(
+    wheel: Path, name: str, version: str, compiler: bytecode.Compiler | None = None
+) -> tuple[Path, bool]:
+    """The store entry for ``wheel``, unpacked if missing; True when this call made it. A new
+    entry is compiled by ``compiler`` before it is published.
 
     A wheel built from a git commit or a source tree names its entry by that source too
     (fetch/source_build.py).
@@ -163,7 +167,9 @@ def unpack_into_store(wheel: Path, name: str, version: str) -> tuple[Path, bool]
         info = _scan_entry(tmp, unpacked)
         info["artifact"] = source
         info_file(tmp).parent.mkdir(exist_ok=True)
-        info_file(tmp).write_text(json.dumps(info, indent=1))
+        write_new_file(str(info_file(tmp)), json.dumps(info, indent=1).encode(), False, set())
+        if compiler is not None:
+            compiler.compile_entry(tmp, final=target)
 
     return target, layout.create_entry(target, into)
 
@@ -202,12 +208,12 @@ def fill_store(
     """Make sure every package has a store entry for the target; compile its bytecode."""
     # New entries are referenced by no env record yet: gc waits until this is done
     # (callers that write an env record hold the lock until then, see env/prepare.py).
-    with locks.store_shared():
-        return _fill(packages, interpreter, compile_bytecode)
+    with locks.store_shared(), bytecode.Compiler(interpreter) as compiler:
+        return _fill(packages, interpreter, compiler if compile_bytecode else None)
 
 
 def _fill(
-    packages: list[LockedPackage], interpreter: Interpreter, compile_bytecode: bool
+    packages: list[LockedPackage], interpreter: Interpreter, compiler: bytecode.Compiler | None
 ) -> FillReport:
     entries: dict[str, Entry] = {}
     reused: list[str] = []
@@ -235,43 +241,46 @@ def _fill(
         to_fetch.append((package, artifact))
 
     total = len(to_fetch) + len(to_build)
-    with progress.phase("Preparing", total=total, unit="packages") as step:
-        if to_fetch:
-            from monotrail.fetch import download, sdist_build
+    with progress.phase("Compiling bytecode", unit="files") as compiling:
+        if compiler is not None:
+            compiler.phase = compiling
+        with progress.phase("Preparing", total=total, unit="packages") as step:
+            if to_fetch:
+                from monotrail.fetch import download, sdist_build
 
-            unknown = [(p, a) for p, a in to_fetch if not a.url and download.cached_path(a) is None]
-            urls = _resolve_urls(unknown) if unknown else {}
-            fetch_list = [(p, urls.get(a, a)) for p, a in to_fetch]
-            fetched = download.fetch_all([a for _, a in fetch_list])
+                unknown = [
+                    (p, a) for p, a in to_fetch if not a.url and download.cached_path(a) is None
+                ]
+                urls = _resolve_urls(unknown) if unknown else {}
+                fetch_list = [(p, urls.get(a, a)) for p, a in to_fetch]
+                fetched = download.fetch_all([a for _, a in fetch_list])
 
-            def place(item: tuple[LockedPackage, Artifact]) -> tuple[LockedPackage, Path, bool]:
-                package, artifact = item
-                local = fetched[artifact]
-                if not artifact.is_wheel:
-                    digest = local.parent.name
-                    local = sdist_build.build_sdist(local, digest, interpreter)
-                path, made = unpack_into_store(local, package.name, package.version)
-                return package, path, made
+                def place(item: tuple[LockedPackage, Artifact]) -> tuple[LockedPackage, Path, bool]:
+                    package, artifact = item
+                    local = fetched[artifact]
+                    if not artifact.is_wheel:
+                        digest = local.parent.name
+                        local = sdist_build.build_sdist(local, digest, interpreter)
+                    path, made = unpack_into_store(local, package.name, package.version, compiler)
+                    return package, path, made
 
-            with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1) or 1) as pool:
-                for package, path, made in pool.map(place, fetch_list):
-                    entries[package.name] = read_entry(path)
-                    (added if made else reused).append(str(package))
-                    step.advance()
-        for package in to_build:
-            wheel_path = source_build.wheel(package, interpreter)
-            path, made = unpack_into_store(wheel_path, package.name, package.version)
-            entries[package.name] = read_entry(path)
-            (added if made else reused).append(str(package))
-            step.advance()
-        if total:
-            step.summary = f"Unpacked {step.done} packages"
-    ordered = [entries[p.name] for p in packages]
-    if compile_bytecode:
-        # Entries of read-only stores are used as they are (compiled when they were made).
-        writable = [e.path for e in ordered if layout.is_writable_entry(e.path)]
-        with progress.phase("Compiling bytecode", unit="files") as step:
-            bytecode.compile_entries(writable, interpreter)
-            if step.done:
-                step.summary = f"Compiled {step.done} files to bytecode"
+                with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1) or 1) as pool:
+                    for package, path, made in pool.map(place, fetch_list):
+                        entries[package.name] = read_entry(path)
+                        (added if made else reused).append(str(package))
+                        step.advance()
+            for package in to_build:
+                wheel_path = source_build.wheel(package, interpreter)
+                path, made = unpack_into_store(wheel_path, package.name, package.version, compiler)
+                entries[package.name] = read_entry(path)
+                (added if made else reused).append(str(package))
+                step.advance()
+            if total:
+                step.summary = f"Unpacked {step.done} packages"
+        ordered = [entries[p.name] for p in packages]
+        if compiler is not None:
+            # Entries of read-only stores are used as they are (compiled when they were made).
+            compiler.compile_in_place(e.path for e in ordered if layout.is_writable_entry(e.path))
+        if compiling.done:
+            compiling.summary = f"Compiled {compiling.done} files to bytecode"
     return FillReport(ordered, added, reused)

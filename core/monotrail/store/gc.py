@@ -3,8 +3,11 @@
 The roots are the env records: each names its project (folder and dependency-file
 hashes) or tool. An env record is dead when its project is gone or its lock changed (see
 ``inventory.dead_because``); a dead record whose environment a running program still uses (its
-shared lock is held, see ``store/locks.py``) is kept. Then entries, artifacts, interpreters,
-bootstrap folders and resolution-cache files that no remaining env record needs go.
+shared lock is held, see ``store/locks.py``) is kept. Then entries, artifacts, interpreters, git
+checkouts, bootstrap folders and resolution-cache files that no remaining env record needs go. A
+git checkout is needed when a remaining record names a path inside it (``from-git`` records name
+it as their project); one made within ``TMP_MAX_AGE`` (its folder's mtime: the fetch's end) is
+kept too, as its ``from-git`` run may not have written its record yet.
 
 gc holds the store lock exclusively, so no install runs meanwhile; every removal is a rename
 into ``tmp/`` first, so a gc killed at any moment leaves nothing half-deleted that a later run
@@ -87,6 +90,7 @@ def collect(dry_run: bool = False, on_wait: Callable[[], None] | None = None) ->
         kept_artifacts = _entries(collector, {entry for env in live for entry in env.entries})
         _artifacts(collector, kept_artifacts)
         _interpreters(collector, live)
+        _git_checkouts(collector, live)
         _leftovers(collector, live)
     return collector.report
 
@@ -200,6 +204,40 @@ def _interpreters(collector: _Collector, live: list[StoredEnv]) -> None:
             exe = ""
         if not exe or not os.path.exists(exe):
             collector.remove(facts, "other", "facts of a removed interpreter")
+
+
+def _git_checkouts(collector: _Collector, live: list[StoredEnv]) -> None:
+    """Remove checkouts (``git/<url hash>/<revision>``) no remaining environment names."""
+    named = {text for env in live for text in _strings(env.data)}
+    root = paths.home() / "git"
+    for checkout in sorted(root.glob("*/*")):
+        if checkout.name.startswith(".") or not checkout.is_dir():
+            continue  # an entry lock file
+        inside = os.path.join(str(checkout), "")
+        if any(text == str(checkout) or text.startswith(inside) for text in named):
+            continue
+        if _age(checkout) <= TMP_MAX_AGE:
+            continue
+        collector.remove(checkout, "other", f"git checkout {checkout.relative_to(root)}")
+        lock = checkout.parent / f".{checkout.name}.lock"
+        collector.remove(lock, "other", "git checkout lock file")
+    if not collector.report.dry_run:
+        for folder in root.glob("*"):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+
+
+def _strings(value: object) -> list[str]:
+    """Every string in an env record's values (paths of projects, sources, entries)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for key, item in value.items() for t in (*_strings(key), *_strings(item))]
+    if isinstance(value, (list, tuple)):
+        return [t for item in value for t in _strings(item)]
+    return []
 
 
 def _leftovers(collector: _Collector, live: list[StoredEnv]) -> None:

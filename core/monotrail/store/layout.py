@@ -5,6 +5,15 @@ that it is visible only complete, a killed process leaves nothing a later run wo
 concurrent processes unpack each entry once without failing. A full disk or a read-only file
 system ends the install with one clear line and no partial entry.
 
+Complete means with its bytecode: the installing interpreter's ``.pyc`` files are compiled in the
+temporary folder, before the rename; another interpreter's are added later with atomic per-file
+writes that never change an existing file (``bytecode``). Entry files are read-only from the
+moment they are created, as in the Nix store (``entry_files``: the write bits are left out, the
+umask decides the rest), so an edit through a venv file hard-linked to an entry, or any stray
+write, fails instead of changing every environment that uses the entry. Folders keep their
+write bits: that is what lets later bytecode in, and lets gc, ``verify --repair`` and healing
+move an entry into ``tmp/`` and delete it (``_fs.discard``) without changing a mode first.
+
 Read-only stores (``MONOTRAIL_STORES``) are searched before the writable one; their entries are
 used in place and never changed.
 """

@@ -1,13 +1,17 @@
-"""The locks that keep ``gc`` away from what is in use: stdlib only (``run``'s fast path uses them).
+"""The locks that keep ``gc`` away from what is in use: stdlib only (``run``'s fast path uses them,
+and so does the finder in every target interpreter, Python 3.9 and later).
 
 Two kinds, both ``flock`` locks, so the kernel drops them when a process dies (a killed process
 never leaves a lock behind):
 
 - **environment locks** ``envs/<key>.lock``: the launcher holds a shared lock on its environment's
   lock file and leaves the descriptor open and inheritable, so the interpreter it ``exec``\\ s (also
-  through ``run command``) keeps holding it until it exits. ``gc`` removes an environment only when
-  its non-blocking exclusive attempt succeeds, i.e. no running program uses it. (A console script
-  started directly from ``envs/<key>/bin``, not through ``monotrail run``, holds no lock.)
+  through ``run command``) keeps holding it until it exits. A program started without the
+  launcher (a console script run directly from ``envs/<key>/bin``, a child process that inherits
+  ``MONOTRAIL_ENV``) takes the same lock as its finder starts: the bootstrap folder holds a copy
+  of this file, which the finder imports (see ``env.finder.bootstrap``). ``gc`` removes an
+  environment only when its non-blocking exclusive attempt succeeds, i.e. no running program
+  uses it.
 - **the store lock** ``store.lock``: installs hold it shared from the first entry they create to
   the moment their env record is written (until then nothing references their entries);
   ``gc`` holds it exclusively, so it never sees a half-made environment.
@@ -23,21 +27,24 @@ import errno
 import fcntl
 import os
 
-from monotrail import paths
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds on the fast path
     from collections.abc import Callable
 
-#: Descriptors of environment locks this process holds; they stay open until it exits.
+#: Descriptors of the environment locks this process holds, by lock file; open until it exits.
 _held: dict[str, int] = {}
 
 
+# monotrail.paths is imported where used: the finder's copy of this file runs without monotrail.
 def env_lock_path(key: str) -> str:
+    from monotrail import paths
+
     return os.path.join(paths.envs_str(), f"{key}.lock")
 
 
 def store_lock_path() -> str:
+    from monotrail import paths
+
     return os.path.join(paths.home_str(), "store.lock")
 
 
@@ -84,17 +91,22 @@ def _lock(path: str, operation: int, create: bool = True) -> int | None:
 
 
 def hold_env(key: str) -> None:
-    """Hold a shared lock on environment ``key`` for the rest of this process and its exec.
+    """Hold a shared lock on environment ``key`` for the rest of this process and its exec."""
+    hold(env_lock_path(key))
+
+
+def hold(path: str) -> None:
+    """Hold a shared lock on the environment lock file ``path`` (see :func:`hold_env`).
 
     The descriptor is inheritable on purpose: ``os.execve`` keeps it open in the target
     interpreter, so the lock lives exactly as long as the program that uses the environment.
     """
-    if key in _held:
+    if path in _held:
         return
-    fd = _lock(env_lock_path(key), fcntl.LOCK_SH)
+    fd = _lock(path, fcntl.LOCK_SH)
     if fd is not None:
         os.set_inheritable(fd, True)
-        _held[key] = fd
+        _held[path] = fd
 
 
 #: What ``try_env_exclusive`` returns when the lock file does not exist: nobody holds it.
