@@ -1,9 +1,12 @@
 """A new folder of a project seen before: its environment derived from the earlier one.
 
-A copy of a project, another checkout (CI, a second worktree), or the same project moved, has
-the same dependency files and options as one made before, so the same packages on the same store
-entries. Only what names the folder differs: the project's source folders, the console scripts'
-headers, the owner fields and the record's own path. The content key (``launch.content_key``)
+A copy of a locked project (uv.lock, poetry.lock, pylock.toml), another checkout (CI, a second
+worktree), or the same project moved, has the same lock and options as one made before, so the
+same packages on the same store entries. Only what names the folder differs: the project's
+source folders, the console scripts' headers, the owner fields and the record's own path. (What
+monotrail resolves itself, a requirements.txt or a lock-less pyproject.toml, also depends on
+pip's configuration: its resolution is reused by content in the slow path instead, see
+``resolve.resolution_cache``.) The content key (``launch.content_key``)
 names an environment by everything but the folder, and ``by-content/<content-key>`` in the store
 is a symbolic link to the env record made last for it (written by ``env.writer``).
 

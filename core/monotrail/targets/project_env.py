@@ -69,7 +69,11 @@ def target(
         input_files=project.input_files,
         source=project_source.read(project),
         extra_inputs=extra_inputs,
-        content_key=launch.content_key(project, interpreter.executable, extras, groups),
+        # Only a lock file's packages are the same in any folder: what monotrail resolves itself
+        # also depends on pip's configuration, which its resolution key (not this) holds.
+        content_key=launch.content_key(project, interpreter.executable, extras, groups)
+        if project.kind in (UV, POETRY, PYLOCK)
+        else None,
         origin=deciding_file(project)[0],
     )
 
