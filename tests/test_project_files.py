@@ -331,3 +331,16 @@ def test_show_and_run_verbose_say_which_file_interpreter_and_env_key(
     proc = run([exe, "show", "--help"], project, offline_env)
     assert "monotrail show --json" in proc.stdout
     assert "show" in run([exe, "list"], project, offline_env).stdout
+
+
+def test_a_dynamic_version_still_gives_the_project_metadata(
+    tmp_path: Path, index: IndexServer, env: dict[str, str]
+) -> None:
+    """``dynamic = ["version"]`` (setuptools-scm, hatch-vcs): the backend is not run, and
+    ``importlib.metadata.version`` of the project answers a placeholder instead of failing."""
+    pyproject = SETUPTOOLS_PROJECT.split("[dependency-groups]")[0]
+    pyproject = pyproject.replace('version = "0.1.0"', 'dynamic = ["version"]')
+    project = make_setuptools_project(tmp_path / "calc", pyproject.replace(">=3.11", ">=3.9"))
+    code = "import importlib.metadata as m, alpha, calc; print(m.version('calc'))"
+    proc = run([monotrail_exe(), "run", "python", "-c", code], project, env)
+    assert (proc.returncode, proc.stdout) == (0, "0.0.0\n"), proc.stderr

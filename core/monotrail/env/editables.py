@@ -34,6 +34,10 @@ from monotrail.names import canonical_name
 DECLARATIONS = ("pyproject.toml", "setup.cfg", "setup.py")
 
 
+#: The version a project with ``dynamic = ["version"]`` gets when no lock says it.
+DYNAMIC_VERSION = "0.0.0"
+
+
 def read(folder: Path, name: str | None = None, version: str | None = None) -> ProjectSource:
     """What ``folder``'s pyproject.toml (Poetry, PEP 621) declares; ``name`` and ``version`` (from
     a lock) stand in for what it does not say, such as a dynamic version."""
@@ -45,6 +49,10 @@ def read(folder: Path, name: str | None = None, version: str | None = None) -> P
     name = project_table.get("name") or poetry.get("name") or name
     declared_version = project_table.get("version") or poetry.get("version")
     version = declared_version if isinstance(declared_version, str) else version
+    if version is None and "version" in project_table.get("dynamic", ()):
+        # Made by the build backend (setuptools-scm, hatch-vcs...), which is not run: a
+        # placeholder keeps ``importlib.metadata.version(name)`` working (README: editables).
+        version = DYNAMIC_VERSION
     if poetry.get("package-mode", True) and name and isinstance(version, str):
         result.name, result.version = str(name), version
         groups = {**poetry.get("plugins", {}), **project_table.get("entry-points", {})}

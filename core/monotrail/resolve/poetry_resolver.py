@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from monotrail import progress
+from monotrail import paths, progress
 from monotrail.errors import MonotrailError
 from monotrail.log import logger
 
@@ -85,11 +85,26 @@ def lock_elsewhere(project_dir: Path, lock_path: Path) -> int:
     ``lock_path`` (in monotrail's store): the project's folder is not written. The packages
     come from the indexes pip is configured with (``index-url``, ``extra-index-url``), as for
     a requirements.txt. Returns the number of locked packages."""
+    import tempfile
+
+    import tomlkit
     from poetry.packages.locker import Locker
 
+    from monotrail.env.editables import DYNAMIC_VERSION
+
     project_dir = Path(project_dir).absolute()
-    with _poetry_errors(project_dir):
-        poetry = _create_poetry(project_dir)
+    with _poetry_errors(project_dir), tempfile.TemporaryDirectory(dir=paths.tmp_dir()) as tmp:
+        source = project_dir
+        document = tomlkit.parse((project_dir / PYPROJECT).read_text(encoding="utf-8"))
+        table = document.get("project")
+        if isinstance(table, dict) and "version" in table.get("dynamic", []):
+            # Poetry needs a version; the build backend that makes it is not run (the same
+            # placeholder as the project's own metadata, env.editables).
+            table["version"] = DYNAMIC_VERSION
+            table["dynamic"] = [name for name in table["dynamic"] if name != "version"]
+            source = Path(tmp)
+            (source / PYPROJECT).write_text(tomlkit.dumps(document), encoding="utf-8")
+        poetry = _create_poetry(source)
         poetry.set_locker(Locker(lock_path, poetry.pyproject.data))
         return _lock(poetry, project_dir, _pip_pool(poetry.config, poetry.disable_cache))
 
