@@ -70,7 +70,7 @@ def test_seed_example_black_with_jupyter_extra(tmp_path: Path, shared_env: dict[
     assert heavy_imports(proc.stderr) == []
     assert "2 files would be left unchanged" in proc.stderr
     assert "fast path, env record" in proc.stderr
-    assert "Resolving" not in proc.stderr
+    assert "Resolv" not in proc.stderr
 
 
 def test_pinned_version_with_requirements_and_errors(
