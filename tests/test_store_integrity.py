@@ -388,17 +388,26 @@ def test_sigkill_leaves_no_process_and_nothing_changing(
         env = env_for(home, index)
         install = [exe, "install"]
         assert run(install, project, env).returncode == 0  # artifacts cached; timings known
+
+        def make_garbage() -> None:
+            garbage = tmp_path / "garbage"
+            shutil.copytree(project, garbage, dirs_exist_ok=True)
+            assert run(install, garbage, env).returncode == 0
+            shutil.rmtree(garbage)  # a dead environment: gc removes its entries
+            for record in (home / "envs").glob("*.record"):
+                record.unlink()
+
+        if scenario == "gc":  # how long a whole gc takes here: the kills land within it
+            make_garbage()
+            started = time.monotonic()
+            assert run([exe, "store", "gc"], project, env).returncode == 0
+            gc_time = time.monotonic() - started
         for number in range(KILLS):
             rng = random.Random(f"{SEED}-{scenario}-{number}")
             if scenario == "gc":
-                garbage = tmp_path / "garbage"
-                shutil.copytree(project, garbage, dirs_exist_ok=True)
-                assert run(install, garbage, env).returncode == 0
-                shutil.rmtree(garbage)  # a dead environment: gc removes its entries
-                for record in (home / "envs").glob("*.record"):
-                    record.unlink()
+                make_garbage()
                 cmd = [exe, "store", "gc"]
-                moment = sleep_for(rng.uniform(0, 0.8))
+                moment = sleep_for(rng.uniform(0.05, 0.9) * gc_time)
             else:
                 shutil.rmtree(home / "store", ignore_errors=True)
                 shutil.rmtree(home / "envs", ignore_errors=True)
