@@ -253,6 +253,12 @@ def test_stale_lock_is_used_as_it_is(
     )
     assert line in proc.stderr.splitlines(), proc.stderr
     assert (project / "uv.lock").read_bytes() == lock_before
+    # uv's --frozen says the same: the lock as it is (install too).
+    proc = run([exe, "run", "--frozen", "python", "-c", IMPORTABLE, "alpha"], project, offline_env)
+    assert (proc.returncode, proc.stdout.split()) == (0, ["alpha"]), proc.stderr
+    proc = run([exe, "install", "--frozen"], project, offline_env)
+    assert proc.returncode == 0 and "up to date" in proc.stdout, proc.stdout + proc.stderr
+    assert (project / "uv.lock").read_bytes() == lock_before
     # A new group counts too; a group's members are compared by meaning, not spelling.
     lock_doc = uv_lock.read(project / "uv.lock")
     data = {"project": {"dependencies": ["alpha"]}, "dependency-groups": {"dev": ["nsa_two"]}}

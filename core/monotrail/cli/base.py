@@ -57,6 +57,7 @@ class ProjectCommand(MonotrailCommand):
         option("project", None, "The project directory.", flag=False),
         option("python", "p", "The interpreter to install for (a path).", flag=False),
         option("refresh", None, "Resolve again what monotrail resolved itself."),
+        option("frozen", None, "Accepted for uv users: a lock is always used as it is."),
         option("no-compile", None, "Do not compile bytecode."),
     ]
 

@@ -39,6 +39,7 @@ Options:
   --all-groups           install every dependency group
   --refresh              resolve again, even when a resolution of the same requirements.txt
                          or lock-less pyproject.toml is kept in the store
+  --frozen               accepted for uv users: a lock file is always used as it is
   --project DIR          use the project in DIR instead of searching from the working directory
   --with REQUIREMENT     add this requirement for this run (repeatable), resolved together
                          with the project's lock: its pinned versions are kept
@@ -121,6 +122,9 @@ def parse(argv: list[str]) -> RunArgs:
             continue
         if word in _GROUP_FLAGS:
             result.groups.append(_GROUP_FLAGS[word])
+            i += 1
+            continue
+        if word == "--frozen":  # uv's word: a lock is always used as it is, never rewritten
             i += 1
             continue
         name, value, after = read_option(argv, i, _WITH_VALUE, "run")
