@@ -110,12 +110,17 @@ def _supervise(argv: list[str]) -> int:
     # monotrail's own death is reported by the lifeline; an interrupt reaches monotrail.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
+    import threading
+
+    dying = threading.Event()
+
     def watch() -> None:
         try:
             while os.read(lifeline, 4096):
                 pass
         except OSError:
             pass
+        dying.set()  # from here on, this thread ends the process, after the clean-up
         try:
             os.killpg(pid, signal.SIGKILL)
         except OSError:
@@ -132,10 +137,11 @@ def _supervise(argv: list[str]) -> int:
                 pass
         os._exit(1)
 
-    import threading
-
-    threading.Thread(target=watch, daemon=True).start()
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     _, status = os.waitpid(pid, 0)
+    if dying.is_set():  # the helper died of the kill above: let the clean-up finish
+        watcher.join()
     if os.WIFSIGNALED(status):  # end the same way, for the caller's returncode
         number = os.WTERMSIG(status)
         try:
