@@ -4,6 +4,7 @@ folder."""
 
 from __future__ import annotations
 
+import marshal
 import shutil
 from pathlib import Path
 
@@ -44,6 +45,15 @@ def test_a_copy_of_a_locked_project_derives_its_environment(
     assert proc.stdout.strip() == str(copy / "src" / "demo" / "__init__.py")
     assert "derived env record" in proc.stderr, proc.stderr
     assert "reading" not in proc.stderr and "Installed" not in proc.stderr, proc.stderr
+    # The new record names the copy's folder, its own scripts and its own gc lock file.
+    [derived] = [
+        p for p in (home / "envs").glob("*.record") if str(copy) in p.read_bytes().decode("latin-1")
+    ]
+    data = marshal.loads(derived.read_bytes())
+    key = derived.name[: -len(".record")]
+    assert data["lock"] == str(home / "envs" / f"{key}.lock")
+    assert data["bin"] == str(home / "envs" / key / "bin")
+    assert str(first) not in derived.read_bytes().decode("latin-1")
     # Its console scripts name the new record, and the first folder can go.
     shutil.rmtree(first)
     proc = run([monotrail_exe(), "store", "gc"], copy, offline_env)

@@ -25,6 +25,7 @@ import shutil
 
 from monotrail import _fs, log, paths
 from monotrail.env import launch, record
+from monotrail.store import locks
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ def derive(
         str(old["project"]): project.root_dir,
         os.path.join(envs, old_key): os.path.join(envs, key),
         old_file: new_file,
+        locks.env_lock_path(old_key): locks.env_lock_path(key),
     }
     fixed = [paths.home_str(), old["interpreter"], old["base_interpreter"], *old["stdlib"]]
     try:
