@@ -49,7 +49,8 @@ def choose(
     else:
         inputs = {} if requested else _inputs(project_root)
         # By content, not folder: a copy or another checkout of the project shares the choice.
-        key = "\0".join([requested or "", *inputs.values(), cache.env_signature()])
+        words = [f"{number}={digest}" for number, digest in inputs.items()]
+        key = "\0".join([requested or "", *words, cache.env_signature()])
     cache_file = os.path.join(cache.cache_dir(), fingerprint.digest(key.encode(), size=12))
     data = cache.read_cache(cache_file)
     if (
@@ -83,13 +84,6 @@ def _inputs(project_root: str | Path | None) -> dict[str, Any]:
     and its pyproject.toml, each by a digest of its content."""
     if project_root is None:
         return {}
-    found = {}
-    for number, path in enumerate(
-        [os.path.join(project_root, "pyproject.toml"), *cache.version_files(project_root)]
-    ):
-        try:
-            with open(path, "rb") as handle:
-                found[str(number)] = fingerprint.digest(handle.read())
-        except OSError:
-            continue
-    return found
+    files = [os.path.join(project_root, "pyproject.toml"), *cache.version_files(project_root)]
+    digests = {str(number): fingerprint.file_digest(path) for number, path in enumerate(files)}
+    return {number: digest for number, digest in digests.items() if digest != "missing"}
