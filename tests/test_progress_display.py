@@ -23,6 +23,7 @@ import pytest
 from conftest import monotrail_exe, run
 from support.importtime import heavy_imports
 from support.index_server import IndexServer
+from support.source_trees import BACKEND
 from support.wheels import build_sdist
 
 COLUMNS, LINES = 120, 40
@@ -199,43 +200,31 @@ def test_install_on_a_terminal_draws_and_says_what_was_added(
     assert shown.first_seen(lambda line: line[2:].startswith("Downloading")) is not None
 
 
-# A PEP 517 backend in the sdist itself (no build requirements: it builds offline) that takes
-# a second, so that the build is on screen while it runs.
-SLOW_BACKEND = r"""
-import base64, hashlib, os, time, zipfile
+# The offline backend of support.source_trees, taking a second to build the wheel, so that the
+# build is on screen while it runs.
+SLOW_BACKEND = (
+    BACKEND
+    + """
+_build_wheel = build_wheel
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    import time
     time.sleep(1)
-    dist = "slowpkg-1.0"
-    with open(os.path.join("slowpkg", "__init__.py")) as handle:
-        files = {"slowpkg/__init__.py": handle.read()}
-    files[dist + ".dist-info/METADATA"] = "Metadata-Version: 2.1\nName: slowpkg\nVersion: 1.0\n"
-    files[dist + ".dist-info/WHEEL"] = (
-        "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-    )
-    record = []
-    name = dist + "-py3-none-any.whl"
-    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as archive:
-        for arcname, text in files.items():
-            data = text.encode()
-            archive.writestr(arcname, data)
-            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
-            record.append("%s,sha256=%s,%d" % (arcname, digest.decode(), len(data)))
-        record.append(dist + ".dist-info/RECORD,,")
-        archive.writestr(dist + ".dist-info/RECORD", "\n".join(record) + "\n")
-    return name
+    return _build_wheel(wheel_directory, config_settings, metadata_directory)
 """
+)
 
 
 def test_an_sdist_build_is_shown_with_its_package(
     tmp_path: Path, index: IndexServer, term_env: dict[str, str]
 ) -> None:
     pyproject = (
-        '[build-system]\nrequires = []\nbuild-backend = "slowbackend"\nbackend-path = ["."]\n'
+        '[project]\nname = "slowpkg"\nversion = "1.0"\n\n'
+        '[build-system]\nrequires = []\nbuild-backend = "tree_backend"\nbackend-path = ["."]\n'
     )
     files = {
         "pyproject.toml": pyproject,
-        "slowbackend.py": SLOW_BACKEND,
+        "tree_backend.py": SLOW_BACKEND,
         "slowpkg/__init__.py": "WHO = 'built'\n",
     }
     build_sdist(index.root, "slowpkg", "1.0", files)
