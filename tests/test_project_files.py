@@ -286,6 +286,8 @@ def test_a_resolution_is_reused_by_content_in_another_folder(
     # --refresh resolves again: with the index gone, pip says it cannot.
     proc = run([exe, "run", "--refresh", "python", "-c", code], second, env)
     assert_one_line_error(proc, "requirements.txt", "pip could not resolve")
+    proc = run([exe, "install", "--refresh"], second, env)
+    assert_one_line_error(proc, "requirements.txt", "pip could not resolve")
     # Another index configuration is another resolution.
     third = tmp_path / "third"
     third.mkdir()

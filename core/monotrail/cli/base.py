@@ -84,5 +84,10 @@ class ProjectCommand(MonotrailCommand):
 
         found, executable, extras, groups = self.selection()
         return api.prepare_project(
-            found, executable, extras, groups, not self.option("no-compile"), self.option("refresh")
+            found,
+            executable,
+            extras,
+            groups,
+            not self.option("no-compile"),
+            refresh=bool(self.option("refresh")),
         )
