@@ -48,6 +48,21 @@ class MonotrailCommand(Command):  # type: ignore[misc]
             return err.exit_code
 
 
+def extras_and_groups(command: MonotrailCommand) -> tuple[list[str], list[str]]:
+    """The extras (``-E``) and the group words (GROUP_OPTIONS) the options of ``command``
+    name."""
+    from monotrail.lockfile import dependency_groups as words
+
+    extras = [e for value in command.option("extras") for e in value.replace(",", " ").split()]
+    groups = list(command.option("group"))
+    groups += [f"!{name}" for name in command.option("no-group")]
+    if command.option("only-group"):
+        groups += [words.ONLY, *command.option("only-group")]
+    groups += [words.NO_DEFAULT] if command.option("no-default-groups") else []
+    groups += [words.ALL] if command.option("all-groups") else []
+    return extras, groups
+
+
 class ProjectCommand(MonotrailCommand):
     """A command on the environment of a project, chosen by the options below."""
 
@@ -64,19 +79,11 @@ class ProjectCommand(MonotrailCommand):
     def selection(self) -> tuple[Project, str, list[str], list[str]]:
         """The project, its interpreter, the extras and the group words the options name."""
         from monotrail import api
-        from monotrail.lockfile import dependency_groups as words
         from monotrail.python import choice
 
         found = api.find_project(self.option("project"))
         executable = choice.for_project(self.option("python"), found.root_dir)
-        extras = [e for value in self.option("extras") for e in value.replace(",", " ").split()]
-        groups = list(self.option("group"))
-        groups += [f"!{name}" for name in self.option("no-group")]
-        if self.option("only-group"):
-            groups += [words.ONLY, *self.option("only-group")]
-        groups += [words.NO_DEFAULT] if self.option("no-default-groups") else []
-        groups += [words.ALL] if self.option("all-groups") else []
-        return found, executable, extras, groups
+        return found, executable, *extras_and_groups(self)
 
     def prepare(self) -> Environment:
         """The project's environment."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cleo.helpers import argument, option
 from cleo.io.outputs.output import Verbosity
 
-from monotrail.cli.base import MonotrailCommand
+from monotrail.cli.base import GROUP_OPTIONS, MonotrailCommand, extras_and_groups
 
 
 class StoreListCommand(MonotrailCommand):
@@ -138,9 +138,7 @@ class StoreExportCommand(MonotrailCommand):
             "python", "p", "An interpreter to export for (repeatable).", flag=False, multiple=True
         ),
         option("extras", "E", "Also this extra (repeatable).", flag=False, multiple=True),
-        option(
-            "group", None, "Also this dependency group (repeatable).", flag=False, multiple=True
-        ),
+        *GROUP_OPTIONS,
     ]
     help = (
         "Installs each project's environment first when needed, then copies the store entries\n"
@@ -161,13 +159,13 @@ class StoreExportCommand(MonotrailCommand):
         from monotrail import api
         from monotrail.store import export
 
-        extras = [e for value in self.option("extras") for e in value.replace(",", " ").split()]
+        extras, groups = extras_and_groups(self)
         records = []
         for folder in self.option("project") or [None]:
             project = api.find_project(folder)
             for request in self.option("python") or [None]:
                 python = api.choose_python(request, project.root_dir)
-                records.append(api.env_record(project, python, extras, self.option("group")))
+                records.append(api.env_record(project, python, extras, groups))
         parts = export.parts_of(
             [entry for record in records for entry in record["entries"]],
             [record["base_interpreter"] for record in records],
