@@ -125,20 +125,15 @@ def _copy_env_folder(source: str, target: str, old_file: str, new_file: str) -> 
     """Copy ``envs/<key>/`` (``bin/`` scripts, ``site/`` metadata), pointing the scripts'
     headers at the new record."""
     old_name, new_name = old_file.encode(), new_file.encode()
-    for folder, _dirs, files in os.walk(source):
-        out = os.path.join(target, os.path.relpath(folder, source))
-        os.makedirs(out, exist_ok=True)
-        for name in files:
-            path = os.path.join(folder, name)
-            if os.path.islink(path):
-                os.symlink(os.readlink(path), os.path.join(out, name))
-                continue
-            with open(path, "rb") as handle:
-                content = handle.read()
-            if content.startswith(b"#!/bin/sh\n"):
-                head, sep, rest = content.partition(b"\n' '''\n")
-                content = head.replace(old_name, new_name) + sep + rest
-            destination = os.path.join(out, name)
-            with open(destination, "wb") as handle:
-                handle.write(content)
-            os.chmod(destination, os.stat(path).st_mode & 0o7777)
+
+    def copy(path: str, destination: str) -> None:
+        with open(path, "rb") as handle:
+            content = handle.read()
+        if content.startswith(b"#!/bin/sh\n"):
+            head, sep, rest = content.partition(b"\n' '''\n")
+            content = head.replace(old_name, new_name) + sep + rest
+        with open(destination, "wb") as handle:
+            handle.write(content)
+        shutil.copymode(path, destination)
+
+    shutil.copytree(source, target, symlinks=True, copy_function=copy)
