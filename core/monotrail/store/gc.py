@@ -16,6 +16,7 @@ could take for complete.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -111,8 +112,9 @@ def _environments(collector: _Collector) -> list[StoredEnv]:
             what = f"{env.owner}: {env.dead_because}"
             collector.remove(env.path, "environment", what)  # first: the env is gone at once
             collector.remove(paths.envs_dir() / env.key, "other", f"scripts of {env.key}")
-            if fd != locks.FREE and not collector.report.dry_run:
-                os.unlink(locks.env_lock_path(env.key))
+            if fd != locks.FREE and not os.path.lexists(env.path):  # kept when removal was denied
+                with contextlib.suppress(OSError):  # another account's lock: it stays, harmless
+                    os.unlink(locks.env_lock_path(env.key))
         finally:
             locks.release(fd)
     return live
