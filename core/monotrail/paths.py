@@ -100,6 +100,12 @@ def read_only_homes() -> list[Path]:
     return found
 
 
+def all_homes() -> list[Path]:
+    """The writable store's home, then the read-only stores': where a file the writable store may
+    lack (a resolution, an interpreter) is looked for, in this order."""
+    return [home(), *read_only_homes()]
+
+
 def artifacts_dir() -> Path:
     return home() / "artifacts"
 

@@ -68,8 +68,7 @@ def managed() -> list[tuple[Version, Path]]:
     """Provisioned interpreters (version, executable), newest first: those of the writable
     store, then those of the read-only stores (``MONOTRAIL_STORES``) at versions it lacks."""
     found: dict[Version, Path] = {}
-    layers = [home / "interpreters" / "managed" for home in paths.read_only_homes()]
-    folders = [managed_dir(), *layers]
+    folders = [home / "interpreters" / "managed" for home in paths.all_homes()]
     for folder in folders:
         try:
             names = os.listdir(folder)

@@ -29,7 +29,7 @@ def _file(key: str) -> str:
 def kept(name: str) -> Path:
     """The file ``resolutions/<name>``: the writable store's, else the first read-only store's
     that has it, else the writable store's path (where it would be written)."""
-    for home in [paths.home(), *paths.read_only_homes()]:
+    for home in paths.all_homes():
         path = home / "resolutions" / name
         if path.is_file():
             return path

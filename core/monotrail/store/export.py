@@ -61,7 +61,7 @@ def parts_of(
     for entry in entries:
         path = Path(entry)
         found[Path("store", *path.parts[-3:])] = path
-    roots = [paths.home(), *paths.read_only_homes()]
+    roots = paths.all_homes()
     for executable in interpreters:
         exe = Path(executable)
         for root in roots:
