@@ -40,18 +40,25 @@ class StoreFinder:
         self, entries: list[str], index: dict[str, list[int]], flat: dict[str, str]
     ) -> None:
         self.entries = list(entries)
-        self.entry_set = frozenset(self.entries)
-        self.index = {name: [self.entries[i] for i in where] for name, where in index.items()}
+        # Entry numbers, turned into folders by ``roots`` when a name is looked up: an
+        # environment of hundreds of packages has thousands of names, most never imported.
+        self.index = index
         self.flat = dict(flat)
         self._path_snapshot: tuple[str, ...] | None = None
         self._head: list[str] = []
+
+    def roots(self, fullname: str) -> "list[str] | None":
+        """The entries that provide the top-level name ``fullname``; None if none does."""
+        where = self.index.get(fullname)
+        return None if where is None else [self.entries[i] for i in where]
 
     def _head_paths(self) -> list[str]:
         """sys.path without the entries: what is searched first, as in a venv."""
         snapshot = tuple(sys.path)
         if snapshot != self._path_snapshot:
             self._path_snapshot = snapshot
-            self._head = [p for p in snapshot if p not in self.entry_set]
+            entries = set(self.entries)
+            self._head = [p for p in snapshot if p not in entries]
         return self._head
 
     def find_spec(
@@ -62,7 +69,7 @@ class StoreFinder:
         package_dir = self.flat.get(fullname)
         if package_dir is not None:
             return _package_spec(fullname, package_dir)
-        roots = self.index.get(fullname)
+        roots = self.roots(fullname)
         if roots is None:
             if fullname == SCRIPTS_DIR:
                 return self._outside_entries(fullname, target)
