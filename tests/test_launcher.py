@@ -9,6 +9,7 @@ site-packages: only ``site`` reads it, so the slow path works only if site was c
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -73,6 +74,9 @@ def test_the_launcher_skips_site_from_its_second_run(
 
     again = run(command, tmp_path)  # without site: the fast path
     assert (again.returncode, again.stdout) == (0, expected), again.stderr
+    shutil.rmtree(home / "envs")  # without site: the slow path, which completes site first
+    remade = run(command, tmp_path)
+    assert (remade.returncode, remade.stdout) == (0, expected), remade.stderr
     # The slow path (cleo) imports monotrail's dependencies: site has run by then.
     version = run([str(launcher), "--version"], tmp_path)
     assert version.returncode == 0, version.stderr
