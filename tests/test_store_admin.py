@@ -198,6 +198,34 @@ def test_gc_keeps_an_environment_a_running_program_uses(
     assert "removed 1 environments, 2 entries" in proc.stdout, proc.stdout
 
 
+def test_gc_keeps_an_environment_a_child_uses_after_its_parent_exits(
+    project: Path, offline_env: dict[str, str], home: Path
+) -> None:
+    """The launched program shares the launcher's lock; a child it starts locks on its own."""
+    install(project, offline_env)
+    (project / "waiter.py").write_text(WAITER)
+    parent = (
+        "import subprocess, sys\n"
+        "assert 'MONOTRAIL_LOCK_FD' not in __import__('os').environ\n"
+        "out = open('out.txt', 'w')\n"
+        "subprocess.Popen([sys.executable, 'waiter.py', sys.argv[1]], stdout=out, stderr=out)\n"
+    )
+    (project / "parent.py").write_text(parent)
+    proc = run([monotrail_exe(), "run", "python", "parent.py", str(project)], project, offline_env)
+    assert proc.returncode == 0, proc.stderr  # the parent is gone, its child waits
+    deadline = time.time() + 60
+    while not (project / "started").exists():
+        assert time.time() < deadline, (project / "out.txt").read_text()
+        time.sleep(0.02)
+    change_lock(project)
+    proc = store_cmd(offline_env, project, "gc")
+    assert f"kept {project} ({project / 'pylock.toml'} changed, but in use)" in proc.stdout
+    (project / "go").write_text("go")
+    while "beta-2" not in (project / "out.txt").read_text():
+        assert time.time() < deadline, (project / "out.txt").read_text()
+        time.sleep(0.02)
+
+
 def test_gc_waits_for_a_running_install(offline_env: dict[str, str], home: Path) -> None:
     # The test holds the store lock as an install does (shared), from another process.
     holder = subprocess.Popen(

@@ -3,6 +3,10 @@
 ``run`` is dispatched before cleo is imported: when the env record exists, starting the
 program needs only the standard library (the fast path); otherwise the core resolves and installs
 first (the slow path). Every other command goes through the cleo application.
+
+The launcher (scripts/monotrail) may start without ``site`` (its ``#!`` line says ``-S``, see
+``skip_site_next_time``): the fast path needs only the venv's site-packages on ``sys.path``, which
+the launcher puts there itself. Everything else runs after ``complete_site``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,71 @@ if TYPE_CHECKING:  # typing costs milliseconds on the fast path
     from monotrail.targets.project import Project
 
 
+#: ``sys.path`` as the interpreter set it, while the launcher runs without ``site``.
+_path_without_site: list[str] | None = None
+
+#: The launcher's second line (scripts/monotrail): the file whose ``#!`` line may gain ``-S``.
+_LAUNCHER_MARK = b"# The `monotrail` command."
+
+#: The longest ``#!`` line every kernel reads whole (Linux before 5.1: 127 bytes).
+_MAX_SHEBANG = 127
+
+
+def site_skipped(path_without_site: list[str]) -> None:
+    """The launcher started without ``site`` and put its site-packages on ``sys.path`` itself;
+    ``path_without_site`` is ``sys.path`` before that."""
+    global _path_without_site
+    _path_without_site = path_without_site
+
+
+def complete_site() -> None:
+    """Leaving the fast path: what ``site`` does at startup (the user's site-packages, ``.pth``
+    files, ``sitecustomize``), in site's order, if the launcher skipped it."""
+    global _path_without_site
+    if _path_without_site is None:
+        return
+    import site
+
+    sys.path[:] = _path_without_site
+    _path_without_site = None
+    site.main()
+
+
+def skip_site_next_time(launcher: str) -> None:
+    """Append ``-S`` to the launcher's ``#!`` line, which its installer wrote without flags.
+
+    Only in a venv (``pip install --user`` and system installs keep ``site``, which also finds
+    the user's packages) and only for the line the installer wrote for this interpreter. A
+    launcher that cannot be written (a read-only venv) stays as it is.
+    """
+    if sys.prefix == sys.base_prefix:
+        return
+    path = os.path.realpath(launcher)
+    try:
+        with open(path, "rb") as handle:
+            content = handle.read()
+    except OSError:
+        return
+    first, _, rest = content.partition(b"\n")
+    if first != b"#!" + os.fsencode(sys.executable) or not rest.startswith(_LAUNCHER_MARK):
+        return
+    if len(first) + len(b" -S") > _MAX_SHEBANG:
+        return
+    from monotrail import _fs
+
+    mode = os.stat(path).st_mode & 0o7777
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as handle:
+            handle.write(first + b" -S\n" + rest)
+        os.chmod(tmp, mode)
+
+    try:
+        _fs.atomic_publish(path, write)
+    except OSError as err:
+        log.debug(f"the launcher {path} keeps starting with site: {err}")
+
+
 def main(argv: list[str] | None = None) -> int:
     if argv is None and _is_python_name(os.path.basename(sys.argv[0])):
         return _as_python(os.path.basename(sys.argv[0]), sys.argv[1:])
@@ -28,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             return run(argv[1:])
         if argv and argv[0] == "install" and install_is_noop(argv[1:]):
             return 0
+        complete_site()
         if argv and argv[0] in ("ppipx", "from-git"):
             from monotrail.cli import tool_commands
 
@@ -71,6 +141,7 @@ def _as_python(name: str, args: list[str]) -> int:
     from monotrail.python import choice
     from monotrail.targets.project import discover
 
+    complete_site()
     version = name[len("python") :] if "." in name else None
     try:
         try:
@@ -109,11 +180,13 @@ def run(argv: list[str]) -> int:
 
         inline = script.script_in(args.args)
         if inline is not None:  # a PEP 723 script is its own project
+            complete_site()
             from monotrail.cli.tool_commands import run_script
 
             return run_script(inline, args)
     project = _project_of(args)
     if len(set(args.python)) > 1:
+        complete_site()
         return _run_matrix(project, args)
     root = project.root_dir if project is not None else None
     executable = choice.for_project(args.python[0] if args.python else None, root)
@@ -131,6 +204,7 @@ def run(argv: list[str]) -> int:
 
         record = derive(project, executable, args.extras, args.groups, key)
     if record is None:
+        complete_site()
         from monotrail import api
 
         record = api.env_record(

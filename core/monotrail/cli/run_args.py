@@ -11,7 +11,6 @@ import os
 
 from monotrail.cli.option_words import read_flag, read_option
 from monotrail.errors import MonotrailError
-from monotrail.lockfile import dependency_groups
 
 RUN_HELP = """\
 Usage:
@@ -102,11 +101,9 @@ _WITH_VALUE = {
     "--with-requirements": "with_files",
 }
 
-#: Group options without a value, as the words of ``lockfile/dependency_groups.py``.
-_GROUP_FLAGS = {
-    "--no-default-groups": dependency_groups.NO_DEFAULT,
-    "--all-groups": dependency_groups.ALL,
-}
+#: Group options without a value (``lockfile/dependency_groups.py`` has their words: imported
+#: only when a group option is given, as ``run`` parses every time).
+_GROUP_FLAGS = ("--no-default-groups", "--all-groups")
 
 
 def parse(argv: list[str]) -> RunArgs:
@@ -121,7 +118,12 @@ def parse(argv: list[str]) -> RunArgs:
             i += 1
             continue
         if word in _GROUP_FLAGS:
-            result.groups.append(_GROUP_FLAGS[word])
+            from monotrail.lockfile import dependency_groups
+
+            no_default = word == "--no-default-groups"
+            result.groups.append(
+                dependency_groups.NO_DEFAULT if no_default else dependency_groups.ALL
+            )
             i += 1
             continue
         if word == "--frozen":  # uv's word: a lock is always used as it is, never rewritten
@@ -138,6 +140,8 @@ def parse(argv: list[str]) -> RunArgs:
                 if name == "--no-group":
                     names = [f"!{v}" for v in names]
                 elif name == "--only-group":
+                    from monotrail.lockfile import dependency_groups
+
                     names = [dependency_groups.ONLY, *names]
                 result.groups.extend(names)
             elif target == "project":

@@ -35,7 +35,7 @@ class FirstFinder(StoreFinder):
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
         if path is not None or fullname in self.flat:
             return super().find_spec(fullname, path, target)
-        roots = self.index.get(fullname)
+        roots = self.roots(fullname)
         spec = PathFinder.find_spec(fullname, roots, target) if roots else None
         # A namespace package is left to PathFinder, which joins its portions on sys.path.
         return spec if spec is not None and spec.loader is not None else None

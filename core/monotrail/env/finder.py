@@ -9,16 +9,19 @@ constant time, instead of probing every entry in turn.
 
 What comes before the entries on ``sys.path`` (the script's directory, the standard library, the
 project, anything user code inserts) still wins, as it would in a venv.
-"""
 
-from __future__ import annotations
+Imported at every start of every target, so it imports only what a bare interpreter has already
+loaded: not typing, json (which pulls in re), ``__future__`` (the annotations are quoted
+instead), nor ``importlib.machinery``, which would bring ``importlib`` and ``warnings``: its
+classes come from the frozen import system they are defined in. Nor ``fcntl`` when the launcher
+exec'd this interpreter: the environment's lock then came with it (``MONOTRAIL_LOCK_FD``).
+"""
 
 import os
 import sys
-from importlib.machinery import ModuleSpec, PathFinder, SourceFileLoader
+from _frozen_importlib import ModuleSpec
+from _frozen_importlib_external import PathFinder, SourceFileLoader
 
-# Imported at every start of every target: typing, importlib.util and json (which pulls in re)
-# would cost more than the rest of this module, so none of them is imported.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -37,27 +40,36 @@ class StoreFinder:
         self, entries: list[str], index: dict[str, list[int]], flat: dict[str, str]
     ) -> None:
         self.entries = list(entries)
-        self.entry_set = frozenset(self.entries)
-        self.index = {name: [self.entries[i] for i in where] for name, where in index.items()}
+        # Entry numbers, turned into folders by ``roots`` when a name is looked up: an
+        # environment of hundreds of packages has thousands of names, most never imported.
+        self.index = index
         self.flat = dict(flat)
         self._path_snapshot: tuple[str, ...] | None = None
         self._head: list[str] = []
+
+    def roots(self, fullname: str) -> "list[str] | None":
+        """The entries that provide the top-level name ``fullname``; None if none does."""
+        where = self.index.get(fullname)
+        return None if where is None else [self.entries[i] for i in where]
 
     def _head_paths(self) -> list[str]:
         """sys.path without the entries: what is searched first, as in a venv."""
         snapshot = tuple(sys.path)
         if snapshot != self._path_snapshot:
             self._path_snapshot = snapshot
-            self._head = [p for p in snapshot if p not in self.entry_set]
+            entries = set(self.entries)
+            self._head = [p for p in snapshot if p not in entries]
         return self._head
 
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
+    def find_spec(
+        self, fullname: str, path: "Any" = None, target: "Any" = None
+    ) -> "ModuleSpec | None":
         if path is not None:
             return None  # submodules are found through their parent's __path__
         package_dir = self.flat.get(fullname)
         if package_dir is not None:
             return _package_spec(fullname, package_dir)
-        roots = self.index.get(fullname)
+        roots = self.roots(fullname)
         if roots is None:
             if fullname == SCRIPTS_DIR:
                 return self._outside_entries(fullname, target)
@@ -67,7 +79,7 @@ class StoreFinder:
             return spec
         return PathFinder.find_spec(fullname, roots, target)
 
-    def _outside_entries(self, fullname: str, target: Any) -> ModuleSpec | None:
+    def _outside_entries(self, fullname: str, target: "Any") -> "ModuleSpec | None":
         spec = PathFinder.find_spec(fullname, self._head_paths(), target)
         if spec is None:
             raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
@@ -105,7 +117,7 @@ def process_pth(pth_file: str) -> None:
             sys.path.append(candidate)
 
 
-def install(record: EnvRecord) -> StoreFinder:
+def install(record: "EnvRecord") -> StoreFinder:
     """Activate an env record (a dict) in this interpreter."""
     entries = record["entries"]
     head_roots = record.get("head", [])
@@ -141,21 +153,16 @@ def _site_paths() -> set[str]:
     return found
 
 
-def bootstrap(boot_dir: str) -> StoreFinder | None:
-    """Called from the bootstrap sitecustomize: hide the base site-packages, install the env.
+#: The launcher's descriptor of the environment's lock, kept open through ``exec``.
+LOCK_FD = "MONOTRAIL_LOCK_FD"
 
-    Does nothing (but removing the bootstrap from sys.path) when the record is for another
-    interpreter, so that a different Python started from within the environment is unaffected,
-    or for another bootstrap folder: a record is read only by the finder it was written for
-    (its folder is named by the finder's digest), so the record's shape needs no check here.
-    """
+
+def _own_record(boot_dir: str) -> "EnvRecord | None":
+    """The env record named by ``MONOTRAIL_ENV`` if it was written for this interpreter and
+    this bootstrap folder."""
     record_path = os.environ.get("MONOTRAIL_ENV")
     if not record_path:
-        sys.path[:] = [p for p in sys.path if p != boot_dir]
         return None
-    import _monotrail_locks  # type: ignore[import-not-found]  # the boot copy of store.locks
-
-    sys.path[:] = [p for p in sys.path if p != boot_dir]
     import marshal
 
     try:
@@ -171,9 +178,41 @@ def bootstrap(boot_dir: str) -> StoreFinder | None:
     boot = record.get("boot")
     if boot != boot_dir and not (isinstance(boot, str) and _same_file(boot, boot_dir)):
         return None
-    lock = record.get("lock")
-    if lock:  # gc keeps the environment while this process lives, however it was started
-        _monotrail_locks.hold(lock)
+    return record
+
+
+def _holds(descriptor: "str | None", lock: str) -> bool:
+    """Whether ``descriptor`` (``LOCK_FD``) is open on the file ``lock``: then this process
+    shares the lock the launcher took, since its descriptor came through ``exec``."""
+    if not descriptor:
+        return False
+    try:
+        return os.path.samestat(os.fstat(int(descriptor)), os.stat(lock))
+    except (OSError, ValueError):
+        return False
+
+
+def bootstrap(boot_dir: str) -> "StoreFinder | None":
+    """Called from the bootstrap sitecustomize: hide the base site-packages, install the env.
+
+    Does nothing (but removing the bootstrap from sys.path) when the record is for another
+    interpreter, so that a different Python started from within the environment is unaffected,
+    or for another bootstrap folder: a record is read only by the finder it was written for
+    (its folder is named by the finder's digest), so the record's shape needs no check here.
+    """
+    try:
+        record = _own_record(boot_dir)
+        lock = record.get("lock") if record is not None else None
+        inherited = os.environ.pop(LOCK_FD, None)  # for this process only, not its children
+        if lock and not _holds(inherited, lock):
+            # gc keeps the environment while this process lives, however it was started
+            import _monotrail_locks  # type: ignore[import-not-found]  # boot copy of store.locks
+
+            _monotrail_locks.hold(lock)
+    finally:
+        sys.path[:] = [p for p in sys.path if p != boot_dir]
+    if record is None:
+        return None
     site_dirs = _site_paths()
     allowed = set(record.get("stdlib", []))
     # Keep the stdlib and what the user put on PYTHONPATH; drop site-packages and what their

@@ -31,6 +31,11 @@ BOOT_SOURCES = {
 }
 
 
+#: Names the lock descriptor for the finder, which pops it (``env.finder.LOCK_FD``: the finder
+#: runs in the target alone, and importing it here would cost every ``run``).
+_LOCK_FD = "MONOTRAIL_LOCK_FD"
+
+
 def boot_digest() -> str:
     """Identifies the bootstrap code by content: names its folder ``boot/<version>-<digest>``,
     and is part of every env key, so that records follow a changed finder (by content, not
@@ -140,7 +145,7 @@ def environ_for(found: EnvRecord, base: dict[str, str] | None = None) -> dict[st
 def exec_python(found: EnvRecord, args: list[str]) -> None:
     """Replace this process with the target interpreter running ``args``."""
     executable = found["interpreter"]
-    env = environ_for(found)
+    env = _exec_environ(found)
     _flush()
     os.execve(executable, [executable, *args], env)
 
@@ -149,9 +154,19 @@ def exec_command(found: EnvRecord, name: str, args: list[str], whose: str) -> No
     """Replace this process with the console script ``name`` of the environment; an error that
     lists the environment's commands when it has none of that name (``whose`` names it)."""
     script = record.command_path(found, name, whose)
-    env = environ_for(found)
+    env = _exec_environ(found)
     _flush()
     os.execve(script, [script, *args], env)
+
+
+def _exec_environ(found: EnvRecord) -> dict[str, str]:
+    """``environ_for``, plus the descriptor of the environment's lock this process holds: it
+    stays open through ``exec``, so the finder there need not lock again (``store.locks``)."""
+    env = environ_for(found)
+    held = locks.descriptor(found["lock"])
+    if held is not None:
+        env[_LOCK_FD] = str(held)
+    return env
 
 
 def _flush() -> None:

@@ -6,12 +6,13 @@ never leaves a lock behind):
 
 - **environment locks** ``envs/<key>.lock``: the launcher holds a shared lock on its environment's
   lock file and leaves the descriptor open and inheritable, so the interpreter it ``exec``\\ s (also
-  through ``run command``) keeps holding it until it exits. A program started without the
-  launcher (a console script run directly from ``envs/<key>/bin``, a child process that inherits
-  ``MONOTRAIL_ENV``) takes the same lock as its finder starts: the bootstrap folder holds a copy
-  of this file, which the finder imports (see ``env.finder.bootstrap``). ``gc`` removes an
-  environment only when its non-blocking exclusive attempt succeeds, i.e. no running program
-  uses it.
+  through ``run command``) keeps holding it until it exits; ``MONOTRAIL_LOCK_FD`` names that
+  descriptor, so the finder there need not lock again (nor import this file). A program started
+  without the launcher (a console script run directly from ``envs/<key>/bin``, a child process
+  that inherits ``MONOTRAIL_ENV``) takes the same lock as its finder starts: the bootstrap
+  folder holds a copy of this file, which the finder imports (see ``env.finder.bootstrap``).
+  ``gc`` removes an environment only when its non-blocking exclusive attempt succeeds, i.e. no
+  running program uses it.
 - **the store lock** ``store.lock``: installs hold it shared from the first entry they create to
   the moment their env record is written (until then nothing references their entries);
   ``gc`` holds it exclusively, so it never sees a half-made environment.
@@ -107,6 +108,11 @@ def hold(path: str) -> None:
     if fd is not None:
         os.set_inheritable(fd, True)
         _held[path] = fd
+
+
+def descriptor(path: str) -> int | None:
+    """The descriptor of the environment lock file ``path`` if this process holds it."""
+    return _held.get(path)
 
 
 #: What ``try_env_exclusive`` returns when the lock file does not exist: nobody holds it.
