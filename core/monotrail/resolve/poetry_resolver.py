@@ -6,13 +6,8 @@ versions an existing lock pins, re-solves, and writes a lock-version 2.1 file. I
 installer wants an environment (and Poetry's ``EnvManager`` would create a virtualenv); a lock is
 environment independent, so no ``Env`` is needed at all.
 
-Some PyPI mirrors answer the per-version JSON API (``/pypi/<name>/<version>/json``) with 404 while
-the simple index (``/simple/<name>/``, PEP 691 JSON) works, and plain ``poetry lock`` then fails
-with "Package numpy (2.x) not found.". The PyPI repository in the pool is therefore swapped for a
-subclass of Poetry's ``PyPiRepository`` that falls back to the simple-index logic Poetry already
-has for legacy repositories (links from the simple page, metadata from PEP 658 ``.metadata`` files,
-a lazy wheel or the downloaded wheel). Its packages still come from the repository named ``PyPI``,
-so the lock looks like a normal Poetry lock (no ``[package.source]`` section).
+The repositories the solver asks (``resolve.poetry_repositories``) fetch the index ahead of it,
+in parallel, and fall back to the simple index where a PyPI mirror 404s the JSON API.
 
 poetry is imported inside the functions only: importing this module must stay cheap, because
 monotrail's ``run`` fast path must not import poetry.
@@ -31,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from monotrail import paths, progress
 from monotrail.errors import MonotrailError
 from monotrail.log import logger
+from monotrail.resolve import poetry_repositories
 
 if TYPE_CHECKING:
     from monotrail.lockfile.model import LockedPackage
@@ -139,8 +135,7 @@ def solve_for_interpreter(
         for name, constraint in requested.items():
             root.add_dependency(Factory.create_dependency(name, constraint))
         pool = RepositoryPool(config=config)
-        fallback = _simple_fallback_class()
-        pool.add_repository(fallback(config=config, pool_size=config.installer_max_workers))
+        pool.add_repository(poetry_repositories.simple_fallback_pypi()(config=config))
         locked = [Package(name, version) for name, version in preferred.items()]
         solver = Solver(root, pool, [], locked, NullIO())
         markers = interpreter.markers
@@ -153,7 +148,7 @@ def solve_for_interpreter(
         )
         try:
             # In this environment only: dependencies whose markers exclude it are left out.
-            with solver.use_environment(env):
+            with solver.use_environment(env), _fetching_ahead(pool, root.all_requires):
                 solved = list(solver.solve().get_solved_packages())
         except Exception as e:
             if _is_solver_problem(e):
@@ -257,7 +252,10 @@ def _lock(poetry: Any, project_dir: Path, pool: Any) -> int:
     # Directory dependencies are always re-solved, else a change in them would go unnoticed.
     use_latest = [p.name for p in locked if p.source_type == "directory"]
     try:
-        with progress.phase("Resolving dependencies with Poetry", unit="selected") as step:
+        with (
+            progress.phase("Resolving dependencies with Poetry", unit="selected") as step,
+            _fetching_ahead(pool, poetry.package.all_requires),
+        ):
             # No source root: VCS checkouts go to Poetry's default one (in its cache), not a venv.
             packages = solver.solve(use_latest=use_latest).get_solved_packages()
             step.summary = f"Resolved {len(packages)} packages with Poetry"
@@ -269,6 +267,16 @@ def _lock(poetry: Any, project_dir: Path, pool: Any) -> int:
     written = locker.set_lock_data(poetry.package, packages)
     logger.debug("%s %s", "wrote" if written else "unchanged:", locker.lock)
     return len(packages)
+
+
+@contextmanager
+def _fetching_ahead(pool: Any, dependencies: list[Any]) -> Iterator[None]:
+    """The index fetched ahead of the solver while it solves ``dependencies`` from ``pool``."""
+    poetry_repositories.prefetch(pool, dependencies)
+    try:
+        yield
+    finally:
+        poetry_repositories.close_prefetch(pool)
 
 
 def _solver_io(root: str) -> Any:
@@ -368,10 +376,8 @@ def _pool_with_simple_fallback(pool: Any, config: Any, disable_cache: bool) -> A
     for repo in pool.all_repositories:
         priority = pool.get_priority(repo.name)
         if type(repo) is PyPiRepository:
-            repo = _simple_fallback_class()(
-                config=config,
-                disable_cache=disable_cache,
-                pool_size=config.installer_max_workers,
+            repo = poetry_repositories.simple_fallback_pypi()(
+                config=config, disable_cache=disable_cache
             )
             logger.debug("PyPI: falling back to the simple index where the JSON API fails")
         new_pool.add_repository(repo, priority=priority)
@@ -383,111 +389,24 @@ def _pip_pool(config: Any, disable_cache: bool) -> Any:
     ``_SimpleFallbackPyPiRepository``), then each ``extra-index-url``; indexes that are no
     http(s) URL are left out (Poetry's repositories speak HTTP only)."""
     from poetry.repositories import RepositoryPool
-    from poetry.repositories.legacy_repository import LegacyRepository
 
     from monotrail import fingerprint
     from monotrail.fetch import indexes
 
     index, extra = indexes.pip_index_urls()
     pool = RepositoryPool(config=config)
-    workers = config.installer_max_workers
     for url in [index, *extra]:
         if url == indexes.pypi_simple_url():
-            pool.add_repository(
-                _simple_fallback_class()(
-                    config=config, disable_cache=disable_cache, pool_size=workers
-                )
-            )
+            fallback = poetry_repositories.simple_fallback_pypi()
+            pool.add_repository(fallback(config=config, disable_cache=disable_cache))
         elif url.startswith(("http://", "https://")):
-            # Poetry caches pages by repository name: one name per URL.
+            # Poetry caches release info by repository name: one name per URL.
             name = f"pip-{fingerprint.digest(url.encode(), size=4)}"
-            repository = LegacyRepository(
-                name, url, config=config, disable_cache=disable_cache, pool_size=workers
-            )
-            pool.add_repository(repository)
+            legacy = poetry_repositories.prefetching_legacy()
+            pool.add_repository(legacy(name, url, config=config, disable_cache=disable_cache))
         else:
             logger.debug("pip's index %s is no http(s) URL: Poetry's solver cannot use it", url)
     return pool
-
-
-_fallback_class: Any = None
-
-
-def _simple_fallback_class() -> Any:
-    """``PyPiRepository`` whose release info falls back to the simple index (built lazily, so that
-    poetry is only imported when resolving)."""
-    global _fallback_class
-    if _fallback_class is not None:
-        return _fallback_class
-
-    from poetry.inspection.info import PackageInfo
-    from poetry.repositories.exceptions import PackageNotFoundError
-    from poetry.repositories.pypi_repository import PyPiRepository
-
-    class SimpleFallbackPyPiRepository(PyPiRepository):  # type: ignore[misc]
-        """PyPI through its JSON API, and through the simple index when the JSON API 404s.
-
-        Once the per-version JSON API has failed for a version the simple index lists, it is
-        not asked again (it is a property of the mirror, and each miss costs a round trip).
-        """
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._json_api_broken = False
-
-        def _get_release_info(self, name: Any, version: Any) -> dict[str, Any]:
-            if not self._json_api_broken:
-                try:
-                    info: dict[str, Any] = super()._get_release_info(name, version)
-                    return info
-                except PackageNotFoundError:
-                    pass
-            result = self._release_info_from_simple_index(name, version)
-            if not self._json_api_broken:
-                logger.debug(
-                    "%s: the JSON API has no %s %s but the simple index has; "
-                    "using the simple index from now on",
-                    self._base_url,
-                    name,
-                    version,
-                )
-                self._json_api_broken = True
-            return result
-
-        def _release_info_from_simple_index(self, name: Any, version: Any) -> dict[str, Any]:
-            # The same as LegacyRepository._get_release_info: files and hashes from the
-            # simple page; metadata from PEP 658 files, a lazy wheel, or the artifact.
-            page = self.get_page(name)
-            links = list(page.links_for_version(name, version))
-            data: dict[str, Any] = self._links_to_data(
-                links,
-                PackageInfo(
-                    name=name,
-                    version=version.text,
-                    summary="",
-                    requires_dist=[],
-                    requires_python=None,
-                    files=[],
-                    yanked=page.yanked(name, version),
-                    cache_version=str(self.CACHE_VERSION),
-                ),
-            )
-            return data
-
-        def find_links_for_package(self, package: Any) -> list[Any]:
-            links: list[Any] = []
-            if not self._json_api_broken:
-                links = super().find_links_for_package(package)
-            if links:
-                return links
-            try:
-                page = self.get_page(package.name)
-            except PackageNotFoundError:
-                return []
-            return list(page.links_for_version(package.name, package.version))
-
-    _fallback_class = SimpleFallbackPyPiRepository
-    return _fallback_class
 
 
 # --------------------------------------------------------------------------------------------
