@@ -71,7 +71,7 @@ def ensure_lock(project_dir: Path, poetry: Any = None) -> Path:
             logger.debug("%s is fresh, not resolving", lock_path)
             return lock_path
         pool = _pool_with_simple_fallback(poetry.pool, poetry.config, poetry.disable_cache)
-        count = _lock(poetry, project_dir, pool)
+        count = _lock(poetry.package, poetry.locker, project_dir, pool)
     progress.summary_line(f"Wrote {LOCK} ({count} packages)")
     return lock_path
 
@@ -84,6 +84,8 @@ def lock_elsewhere(project_dir: Path, lock_path: Path) -> int:
     import tempfile
 
     import tomlkit
+    from poetry.config.config import Config
+    from poetry.core.factory import Factory as CoreFactory
     from poetry.packages.locker import Locker
 
     from monotrail.env.editables import DYNAMIC_VERSION
@@ -100,9 +102,14 @@ def lock_elsewhere(project_dir: Path, lock_path: Path) -> int:
             table["dynamic"] = [name for name in table["dynamic"] if name != "version"]
             source = Path(tmp)
             (source / PYPROJECT).write_text(tomlkit.dumps(document), encoding="utf-8")
-        poetry = _create_poetry(source)
-        poetry.set_locker(Locker(lock_path, poetry.pyproject.data))
-        return _lock(poetry, project_dir, _pip_pool(poetry.config, poetry.disable_cache))
+        # poetry-core's project, not Poetry's application object: a project without
+        # [tool.poetry] has no sources or settings of its own, and Poetry's factory imports
+        # its installer (a third of a lock-less project's first run).
+        _check_toml(source)
+        config = Config.create(reload=True)
+        project = CoreFactory().create_poetry(source)
+        locker = Locker(lock_path, project.pyproject.data)
+        return _lock(project.package, locker, project_dir, _pip_pool(config, False))
 
 
 def solve_for_interpreter(
@@ -183,11 +190,23 @@ def solve_for_interpreter(
 
 
 def _create_poetry(project_dir: Path) -> Any:
-    """Poetry's ``Poetry`` object for the project, plugins disabled, output discarded.
+    """Poetry's ``Poetry`` object for the project, plugins disabled, output discarded."""
+    from cleo.io.null_io import NullIO
+    from poetry.config.config import Config
+    from poetry.factory import Factory
 
-    The TOML is parsed here first so that a syntax error is reported with the file's path; Poetry's
-    own validation then reports an invalid configuration.
-    """
+    _check_toml(project_dir)
+    # Poetry's global Config is a process-wide singleton that create_poetry merges the project's
+    # poetry.toml and sources into; reload it so one project's settings never leak into the next.
+    Config.create(reload=True)
+    # Plugins are disabled: monotrail's own Poetry plugin must not re-enter here, and a lock does
+    # not depend on application plugins.
+    return Factory().create_poetry(cwd=project_dir, io=NullIO(), disable_plugins=True)
+
+
+def _check_toml(project_dir: Path) -> None:
+    """The project's pyproject.toml is read here first, so that a syntax error is reported with
+    the file's path; Poetry's own validation then reports an invalid configuration."""
     pyproject = Path(project_dir) / PYPROJECT
     try:
         with pyproject.open("rb") as f:
@@ -200,17 +219,6 @@ def _create_poetry(project_dir: Path) -> Any:
         raise MonotrailError(f"{pyproject}: cannot read: {e.strerror or e}") from None
     except tomllib.TOMLDecodeError as e:
         raise MonotrailError(f"{pyproject}: invalid TOML: {e}") from None
-
-    from cleo.io.null_io import NullIO
-    from poetry.config.config import Config
-    from poetry.factory import Factory
-
-    # Poetry's global Config is a process-wide singleton that create_poetry merges the project's
-    # poetry.toml and sources into; reload it so one project's settings never leak into the next.
-    Config.create(reload=True)
-    # Plugins are disabled: monotrail's own Poetry plugin must not re-enter here, and a lock does
-    # not depend on application plugins.
-    return Factory().create_poetry(cwd=pyproject.parent, io=NullIO(), disable_plugins=True)
 
 
 def _locker_is_fresh(locker: Any) -> bool:
@@ -231,12 +239,10 @@ def _locker_is_fresh(locker: Any) -> bool:
     return fresh
 
 
-def _lock(poetry: Any, project_dir: Path, pool: Any) -> int:
-    """Solve from ``pool`` and write the locker's lock like ``Installer._do_refresh``
-    (``poetry lock``); return the number of locked packages."""
+def _lock(package: Any, locker: Any, project_dir: Path, pool: Any) -> int:
+    """Solve the project ``package`` from ``pool`` and write ``locker``'s lock like
+    ``Installer._do_refresh`` (``poetry lock``); return the number of locked packages."""
     from poetry.puzzle.solver import Solver
-
-    locker = poetry.locker
 
     locked: list[Any] = []
     if locker.is_locked():
@@ -248,23 +254,23 @@ def _lock(poetry: Any, project_dir: Path, pool: Any) -> int:
             logger.debug("keeping the %d versions pinned in %s", len(locked), locker.lock)
 
     # installed == locked, as in `poetry lock`: the lock is environment independent.
-    solver = Solver(poetry.package, pool, locked, locked, _solver_io(poetry.package.complete_name))
+    solver = Solver(package, pool, locked, locked, _solver_io(package.complete_name))
     # Directory dependencies are always re-solved, else a change in them would go unnoticed.
     use_latest = [p.name for p in locked if p.source_type == "directory"]
     try:
         with (
             progress.phase("Resolving dependencies with Poetry", unit="selected") as step,
-            _fetching_ahead(pool, poetry.package.all_requires),
+            _fetching_ahead(pool, package.all_requires),
         ):
             # No source root: VCS checkouts go to Poetry's default one (in its cache), not a venv.
             packages = solver.solve(use_latest=use_latest).get_solved_packages()
             step.summary = f"Resolved {len(packages)} packages with Poetry"
     except Exception as e:
         if _is_solver_problem(e):
-            raise MonotrailError(_solver_problem_message(e, poetry, pool, project_dir)) from None
+            raise MonotrailError(_solver_problem_message(e, package, pool, project_dir)) from None
         raise
 
-    written = locker.set_lock_data(poetry.package, packages)
+    written = locker.set_lock_data(package, packages)
     logger.debug("%s %s", "wrote" if written else "unchanged:", locker.lock)
     return len(packages)
 
@@ -305,11 +311,11 @@ def _is_solver_problem(error: BaseException) -> bool:
     return isinstance(error, SolverProblemError)
 
 
-def _solver_problem_message(error: Exception, poetry: Any, pool: Any, project_dir: Path) -> str:
+def _solver_problem_message(error: Exception, package: Any, pool: Any, project_dir: Path) -> str:
     """One line for a failed resolution: a direct dependency that no source knows by name gets
     "Package X not found", anything else Poetry's explanation condensed."""
     pyproject = project_dir / PYPROJECT
-    missing = _missing_direct_dependency(poetry.package, pool)
+    missing = _missing_direct_dependency(package, pool)
     if missing:
         return f"Package {missing} not found (required in {pyproject})"
     return f"Cannot resolve the dependencies of {pyproject}: {_condense(str(error))}"
