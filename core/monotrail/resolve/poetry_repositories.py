@@ -10,7 +10,9 @@ questions from a shared table of results instead, and fill that table ahead of t
 - ``prefetch(dependency)`` schedules, on a pool of threads, the dependency's page, then the
   release info of the newest version its constraint allows (the one the solver tries first), then
   ``prefetch`` of each of that version's dependencies (extras only where asked for), each name
-  once. A guess that the solver does not take costs one request; nothing is trusted from it.
+  once. When the solver asks for a further version of a name (the newer ones did not fit), the
+  next ``WALK_BACK`` older versions are fetched the same way. A guess that the solver does not
+  take costs a request or two; nothing is trusted from it.
 - Every question, the solver's or a thread's, goes through ``_once``: the first asker computes
   the answer, later askers wait for it, so nothing is fetched twice and the solver never waits
   behind a queued task (it computes a result itself when no thread has started it).
@@ -23,12 +25,13 @@ dependencies fetches only their pages. Pages are fetched anew on each resolution
 when a version is released, and the indexes this is used with send no caching headers.
 
 ``SimpleFallbackPyPiRepository``: some PyPI mirrors answer the per-version JSON API
-(``/pypi/<name>/<version>/json``) with 404 while the simple index (``/simple/<name>/``, PEP 691
-JSON) works, and plain ``poetry lock`` then fails with "Package numpy (2.x) not found.". This
-subclass of Poetry's ``PyPiRepository`` falls back to the simple-index logic Poetry already has
-for legacy repositories (links from the simple page, metadata from PEP 658 ``.metadata`` files,
-a lazy wheel or the downloaded wheel). Its packages still come from the repository named
-``PyPI``, so the lock looks like a normal Poetry lock (no ``[package.source]`` section).
+(``/pypi/<name>/<version>/json``) with 404, or without the dependencies, while the simple index
+(``/simple/<name>/``, PEP 691 JSON) works, and plain ``poetry lock`` then fails with "Package
+numpy (2.x) not found." (or pays a wasted round trip per version). This subclass of Poetry's
+``PyPiRepository`` falls back to the simple-index logic Poetry already has for legacy
+repositories (links from the simple page, metadata from PEP 658 ``.metadata`` files, a lazy wheel
+or the downloaded wheel). Its packages still come from the repository named ``PyPI``, so the lock
+looks like a normal Poetry lock (no ``[package.source]`` section).
 
 poetry is imported inside the functions only (the classes are made on first use), so that
 importing this module stays cheap.
@@ -142,8 +145,8 @@ def _repository_classes() -> tuple[Any, Any]:
             return parent.package(name, version)
 
         def _walk_back(self, name: Any, version: Any) -> None:
-            """The solver asks for a second version of ``name``: it is going back through
-            older ones (the newer ones did not fit), so fetch the next older ones ahead."""
+            """The solver asks for another version of ``name``: it is going back through older
+            ones (the newer ones did not fit), so the next older ones are fetched ahead."""
             try:
                 page = self._shared_page(name)
             except Exception:
@@ -151,8 +154,8 @@ def _repository_classes() -> tuple[Any, Any]:
             older = sorted((v for v in page.versions(name) if v < version), reverse=True)
             stable = [v for v in older if not v.is_unstable()]
             for candidate in (stable or older)[:WALK_BACK]:
-                key = ("info", name, candidate.text)
-                self._schedule(key, self.get_release_info, name, candidate)
+                key = ("version", name, candidate.text)
+                self._schedule(key, self._fetch_version, name, candidate, set())
 
         def forget(self, name: str, version: Any) -> None:
             with self._lock:
@@ -188,16 +191,21 @@ def _repository_classes() -> tuple[Any, Any]:
             name = dependency.name
             try:
                 page = self._shared_page(name)
-                allowed = [v for v in page.versions(name) if dependency.constraint.allows(v)]
-                stable = [v for v in allowed if not v.is_unstable()]
-                if not (stable or allowed):
-                    return
-                version = max(stable or allowed)
-                info = self.get_release_info(name, version)
             except Exception as e:  # the solver asks again and reports it
                 logger.debug("fetching %s ahead of the solver: %s", name, e)
                 return
-            extras = set(dependency.extras)
+            allowed = [v for v in page.versions(name) if dependency.constraint.allows(v)]
+            stable = [v for v in allowed if not v.is_unstable()]
+            if stable or allowed:
+                self._fetch_version(name, max(stable or allowed), set(dependency.extras))
+
+        def _fetch_version(self, name: Any, version: Any, extras: set[str]) -> None:
+            """The release info of ``name`` ``version``, then its dependencies ahead."""
+            try:
+                info = self.get_release_info(name, version)
+            except Exception as e:  # the solver asks again and reports it
+                logger.debug("fetching %s %s ahead of the solver: %s", name, version, e)
+                return
             for requirement in info.requires_dist or []:
                 try:
                     needed = Dependency.create_from_pep_508(requirement)
@@ -209,7 +217,8 @@ def _repository_classes() -> tuple[Any, Any]:
                     self.prefetch(needed)
 
     class SimpleFallbackPyPiRepository(Prefetching, PyPiRepository):  # type: ignore[misc]
-        """PyPI through its JSON API, and through the simple index when the JSON API 404s.
+        """PyPI through its JSON API, and through the simple index when the JSON API 404s or
+        has no dependencies (``requires_dist`` null: a mirror may fill it in part only).
 
         Once the per-version JSON API has failed for a version the simple index lists, it is
         not asked again (it is a property of the mirror, and each miss costs a round trip).
@@ -218,6 +227,16 @@ def _repository_classes() -> tuple[Any, Any]:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._json_api_broken = False
+
+        def _get(self, endpoint: str, headers: dict[str, str] | None = None) -> Any:
+            data = super()._get(endpoint, headers)
+            if endpoint.startswith("pypi/") and isinstance(data, dict):
+                info = data.get("info")
+                if isinstance(info, dict) and info.get("requires_dist") is None:
+                    # Without dependencies the answer is no release info: Poetry would fetch
+                    # the metadata from the files, as the simple index does.
+                    return None
+            return data
 
         def _get_release_info(self, name: Any, version: Any) -> dict[str, Any]:
             if not self._json_api_broken:
