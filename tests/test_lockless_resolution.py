@@ -3,7 +3,8 @@
 Poetry's solver locks it into the store, the index fetched ahead of the solver: the versions it
 goes back to (the newest ones need another Python) still give the right lock. A second project
 with the same dependencies reuses the metadata cache: it asks the index for the project pages
-(versions may have been released since) and for no metadata or file.
+(versions may have been released since) and for no metadata or file. A mirror whose PyPI JSON API
+has no dependencies is asked once, then the simple index serves.
 """
 
 from __future__ import annotations
@@ -65,3 +66,25 @@ def test_a_second_project_with_the_same_dependencies_reuses_the_metadata_cache(
     assert len(list((home / "resolutions").glob("*.poetry.lock"))) == 2
     # Only the pages: the metadata came from the cache, the files from the store.
     assert sorted(set(index.requests_log)) == ["/simple/alpha/", "/simple/beta/", "/simple/gamma/"]
+
+
+def test_a_json_api_without_dependencies_gives_way_to_the_simple_index(
+    index: IndexServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mirror answering PyPI's per-version JSON with ``requires_dist`` null is asked once:
+    the dependencies come from the simple index's metadata, and so do the next versions'."""
+    from monotrail.resolve import poetry_repositories
+    from poetry.config.config import Config
+    from poetry.core.constraints.version import Version
+
+    monkeypatch.setenv("POETRY_CACHE_DIR", str(tmp_path / "poetry-cache"))
+    index.json_api_without_dependencies = True
+    pypi = poetry_repositories.simple_fallback_pypi()
+    repository = pypi(url=index.base_url, config=Config.create(reload=True))
+    alpha = repository.package("alpha", Version.parse("1.0"))
+    assert [str(d.to_pep_508()) for d in alpha.requires] == ["beta (>=2)"]
+    assert {f["file"] for f in alpha.files} == {"alpha-1.0-py3-none-any.whl"}
+    beta = repository.package("beta", Version.parse("2.0"))
+    assert beta.requires == [] and beta.files
+    asked = [path for path in index.requests_log if path.startswith("/pypi/")]
+    assert asked == ["/pypi/alpha/1.0/json"]
