@@ -421,8 +421,8 @@ class _Handler(BaseHTTPRequestHandler):
             }
             for fn in files
         ]
-        info = {"name": name, "version": version, "summary": "", "requires_dist": None}
-        info.update({"requires_python": None, "yanked": False})
+        info: dict[str, Any] = {"name": name, "version": version, "summary": ""}
+        info.update({"requires_dist": None, "requires_python": None, "yanked": False})
         body = json.dumps({"info": info, "urls": urls}).encode()
         self._send(200, body, "application/json", head)
 
