@@ -17,7 +17,8 @@ questions from a shared table of results instead, and fill that table ahead of t
   the answer, later askers wait for it, so nothing is fetched twice and the solver never waits
   behind a queued task (it computes a result itself when no thread has started it).
 - ``forget`` (Poetry's refresh of a package whose files changed) drops the shared result too.
-- ``close_prefetch`` cancels what is queued when the solver is done.
+- ``close_prefetch`` cancels what is queued when the solver is done, and a running task stops
+  at its next step; nothing is scheduled after it.
 
 Release info stays in Poetry's repository cache (``<cache-dir>/cache/repositories/<name>``,
 keyed by name and version: immutable on an index), so a second project with the same
@@ -106,6 +107,7 @@ def _repository_classes() -> tuple[Any, Any]:
             #: How many versions of each name the solver has asked for.
             self._asked: dict[str, int] = {}
             self._executor: ThreadPoolExecutor | None = None
+            self._closed = False
             self._uncached_get_page = self._get_page  # type: ignore[attr-defined]
             self.get_page = self._shared_page
 
@@ -167,23 +169,25 @@ def _repository_classes() -> tuple[Any, Any]:
             self._schedule(("prefetch", dependency.name), self._fetch_ahead, dependency)
 
         def _schedule(self, key: tuple[str, ...], task: Any, *args: Any) -> None:
-            """Run ``task(*args)`` on a thread, once per ``key``."""
+            """Run ``task(*args)`` on a thread, once per ``key``, until closed."""
             with self._lock:
-                if key in self._scheduled:
+                if key in self._scheduled or self._closed:
                     return
                 self._scheduled.add(key)
                 if self._executor is None:
                     self._executor = ThreadPoolExecutor(WORKERS, thread_name_prefix="prefetch")
-                executor = self._executor
-            try:
-                executor.submit(task, *args)
-            except RuntimeError:  # closed: the solver is done
-                pass
+                self._executor.submit(self._unless_closed, task, *args)
+
+        def _unless_closed(self, task: Any, *args: Any) -> None:
+            # A task that started before the close runs on, competing with the solver's
+            # caller for the interpreter: its steps check this too.
+            if not self._closed:
+                task(*args)
 
         def close_prefetch(self) -> None:
             with self._lock:
                 executor, self._executor = self._executor, None
-                self._scheduled.clear()
+                self._closed = True
             if executor is not None:
                 executor.shutdown(wait=False, cancel_futures=True)
 
@@ -193,6 +197,8 @@ def _repository_classes() -> tuple[Any, Any]:
                 page = self._shared_page(name)
             except Exception as e:  # the solver asks again and reports it
                 logger.debug("fetching %s ahead of the solver: %s", name, e)
+                return
+            if self._closed:
                 return
             allowed = [v for v in page.versions(name) if dependency.constraint.allows(v)]
             stable = [v for v in allowed if not v.is_unstable()]
@@ -205,6 +211,8 @@ def _repository_classes() -> tuple[Any, Any]:
                 info = self.get_release_info(name, version)
             except Exception as e:  # the solver asks again and reports it
                 logger.debug("fetching %s %s ahead of the solver: %s", name, version, e)
+                return
+            if self._closed:
                 return
             for requirement in info.requires_dist or []:
                 try:

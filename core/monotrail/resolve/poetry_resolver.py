@@ -102,14 +102,32 @@ def lock_elsewhere(project_dir: Path, lock_path: Path) -> int:
             table["dynamic"] = [name for name in table["dynamic"] if name != "version"]
             source = Path(tmp)
             (source / PYPROJECT).write_text(tomlkit.dumps(document), encoding="utf-8")
-        # poetry-core's project, not Poetry's application object: a project without
-        # [tool.poetry] has no sources or settings of its own, and Poetry's factory imports
-        # its installer (a third of a lock-less project's first run).
         _check_toml(source)
-        config = Config.create(reload=True)
-        project = CoreFactory().create_poetry(source)
-        locker = Locker(lock_path, project.pyproject.data)
-        return _lock(project.package, locker, project_dir, _pip_pool(config, False))
+        pool = _pip_pool(Config.create(reload=True), False)
+        # The index is fetched ahead from here on, while the project is read and the solver
+        # imported (the dependencies of groups and extras join from the solver's start).
+        with _fetching_ahead(pool, _dependencies(table)):
+            # poetry-core's project, not Poetry's application object: a project without
+            # [tool.poetry] has no sources or settings of its own, and Poetry's factory
+            # imports its installer (a third of a lock-less project's first run).
+            project = CoreFactory().create_poetry(source)
+            locker = Locker(lock_path, project.pyproject.data)
+            return _lock(project.package, locker, project_dir, pool)
+
+
+def _dependencies(project_table: object) -> list[Any]:
+    """Poetry ``Dependency`` objects of ``[project].dependencies`` (those that parse: the
+    project's validation reports the others)."""
+    from poetry.core.packages.dependency import Dependency
+
+    found = []
+    requirements = project_table.get("dependencies") if isinstance(project_table, dict) else None
+    for requirement in requirements if isinstance(requirements, list) else []:
+        try:
+            found.append(Dependency.create_from_pep_508(str(requirement)))
+        except ValueError:
+            continue
+    return found
 
 
 def solve_for_interpreter(
