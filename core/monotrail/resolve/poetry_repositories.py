@@ -44,9 +44,11 @@ from typing import Any
 
 from monotrail.log import logger
 
-#: Threads fetching ahead of the solver, and HTTP connections per repository: the work is
-#: waiting on the network, not the CPU.
-WORKERS = 12
+#: Threads fetching ahead of the solver, and HTTP connections per host. Few: each new connection
+#: costs about 50 ms of CPU (requests loads the CA bundle for every connection), and where the
+#: metadata is cached the solver is bound by the CPU, not the network; 4 gain as much as 12
+#: where it is not.
+WORKERS = 4
 #: Older versions fetched ahead once the solver goes back from the newest one of a name.
 WALK_BACK = 4
 
