@@ -109,7 +109,7 @@ def lock_elsewhere(project_dir: Path, lock_path: Path) -> int:
         with _fetching_ahead(pool, _dependencies(table)):
             # poetry-core's project, not Poetry's application object: a project without
             # [tool.poetry] has no sources or settings of its own, and Poetry's factory
-            # imports its installer (a third of a lock-less project's first run).
+            # imports its installer (about half a second more).
             project = CoreFactory().create_poetry(source)
             locker = Locker(lock_path, project.pyproject.data)
             return _lock(project.package, locker, project_dir, pool)
