@@ -2,8 +2,9 @@
 
     python bench/run.py [workload ...] [--runs N]
 
-Workloads: plotly, data-science, django, warm, startup, scale, ci (default: all). The first call
-creates bench/.work/venv with monotrail (this checkout), Poetry and uv from PyPI, and downloads
+Workloads: plotly, data-science, django, warm, startup, scale, ci, lockless (default: all). The
+first call creates bench/.work/venv with monotrail (this checkout), Poetry, uv and pip-tools from
+PyPI, and downloads
 every artifact once, so the network is out of the timed part. Results go to
 bench/results/latest.md, .json and .png (``--out NAME``: NAME.md, NAME.json, NAME.png).
 """
@@ -51,6 +52,8 @@ def setup() -> None:
         WORK.mkdir(parents=True, exist_ok=True)
         sh(base_python(), "-m", "venv", VENV)
         sh(BIN / "pip", "install", "-q", f"poetry=={POETRY_VERSION}", "uv", "matplotlib")
+    if not (BIN / "pip-compile").exists():
+        sh(BIN / "pip", "install", "-q", "pip-tools")
     # A regular (not editable) install of this checkout, as users get it: pip compiles its
     # bytecode, which matters where PYTHONDONTWRITEBYTECODE is set.
     sh(BIN / "pip", "install", "-q", "--force-reinstall", "--no-deps", REPO)
@@ -544,6 +547,115 @@ def workload_ci(runs: int) -> list[Comparison]:
     ]
 
 
+LOCKLESS_PYPROJECT = """\
+[project]
+name = "web-app"
+version = "0.1.0"
+requires-python = ">=3.10"
+dependencies = [
+    "fastapi>=0.110", "uvicorn>=0.29", "httpx>=0.27", "pydantic-settings>=2.2",
+    "sqlalchemy>=2.0", "alembic>=1.13", "rich>=13.7", "typer>=0.12", "jinja2>=3.1",
+    "python-dotenv>=1.0", "tenacity>=8.2", "structlog>=24.1",
+]
+"""
+
+
+def workload_lockless(runs: int) -> list[Comparison]:
+    """The first run of a PEP 621 project without a lock (about 30 packages): the time to a
+    resolution, with each resolver's metadata cache warm (kept from the run before) and cold
+    (emptied before each run). monotrail's store already holds every version, so its run is
+    the resolution plus a new environment from the store."""
+    work = WORK / "lockless"
+    shutil.rmtree(work / "projects", ignore_errors=True)
+    projects = {name: work / "projects" / name for name in ("mt", "poetry", "uv", "pip-compile")}
+    for project in projects.values():
+        project.mkdir(parents=True)
+        (project / "pyproject.toml").write_text(LOCKLESS_PYPROJECT)
+    # The index pip is configured with, for every contender; pip-compile sees nothing else of
+    # pip's configuration (the machine's may add find-links, extra indexes and constraints).
+    index = sh(
+        BIN / "python",
+        "-c",
+        "from monotrail.fetch import indexes; print(indexes.pip_index_urls()[0])",
+    ).strip()
+    with open(projects["poetry"] / "pyproject.toml", "a") as handle:
+        # Poetry reads per-version JSON from PyPI, which some mirrors answer with 404.
+        handle.write(
+            f'\n[[tool.poetry.source]]\nname = "index"\nurl = "{index}"\npriority = "primary"\n'
+        )
+    home = work / "monotrail-home"
+    caches = {name: work / f"{name}-cache" for name in projects}
+    mt_env = {**monotrail_env(home), "POETRY_CACHE_DIR": str(caches["mt"])}
+    mt = [str(BIN / "monotrail"), "run", "-p", base_python(), "python", "-c", "pass"]
+    sh(*mt, env={**os.environ, **mt_env}, cwd=projects["mt"])  # fills the store once
+    envs = {
+        "mt": mt_env,
+        "poetry": {"POETRY_CACHE_DIR": str(caches["poetry"])},
+        "uv": {"UV_CACHE_DIR": str(caches["uv"]), "UV_PYTHON_DOWNLOADS": "never"},
+        "pip-compile": {"PIP_CONFIG_FILE": os.devnull, "PIP_CACHE_DIR": str(caches["pip-compile"])},
+    }
+    commands = {
+        "mt": mt,
+        "poetry": [str(BIN / "poetry"), "lock", "-q"],
+        "uv": [str(BIN / "uv"), "lock", "-q", "--python", base_python(), "--default-index", index],
+        "pip-compile": [
+            str(BIN / "pip-compile"),
+            "-q",
+            "--index-url",
+            index,
+            "--cache-dir",
+            str(caches["pip-compile"] / "pip-tools"),
+            "-o",
+            "requirements.txt",
+            "pyproject.toml",
+        ],
+    }
+    outputs = {
+        "mt": [],
+        "poetry": ["poetry.lock"],
+        "uv": ["uv.lock"],
+        "pip-compile": ["requirements.txt"],
+    }
+    labels = {
+        "mt": "monotrail run (Poetry's solver in-process)",
+        "poetry": "poetry lock",
+        "uv": "uv lock",
+        "pip-compile": "pip-compile (this interpreter only)",
+    }
+
+    def prepare(name: str, cold: bool) -> Callable[[], None]:
+        def reset() -> None:
+            for output in outputs[name]:
+                (projects[name] / output).unlink(missing_ok=True)
+            if name == "mt":  # the remembered resolution and environment; the store stays
+                for sub in ("resolutions", "envs"):
+                    shutil.rmtree(home / sub, ignore_errors=True)
+            if cold:
+                shutil.rmtree(caches[name], ignore_errors=True)
+
+        return reset
+
+    results = []
+    for cold in (False, True):
+        contenders = [
+            Contender(
+                labels[name], commands[name], prepare(name, cold), envs[name], str(projects[name])
+            )
+            for name in projects
+        ]
+        results.append(
+            compare(
+                f"no lock, metadata cache {'cold' if cold else 'warm'}",
+                contenders,
+                labels["mt"],
+                runs,
+                note="a PEP 621 project of about 30 packages; monotrail, Poetry and uv lock for "
+                "every Python the project allows, pip-compile for this interpreter only",
+            )
+        )
+    return results
+
+
 WORKLOADS = {
     "plotly": workload_plotly,
     "data-science": lambda runs: [
@@ -558,6 +670,7 @@ WORKLOADS = {
     "startup": workload_startup,
     "scale": workload_scale,
     "ci": workload_ci,
+    "lockless": workload_lockless,
 }
 
 
@@ -579,7 +692,7 @@ def main() -> int:
         BIN / "python",
         "-c",
         "import importlib.metadata as m; print(*(f'{n} {m.version(n)}' for n in "
-        "('monotrail', 'pip', 'poetry', 'uv')), sep=', ')",
+        "('monotrail', 'pip', 'poetry', 'uv', 'pip-tools')), sep=', ')",
     ).strip()
     header = (
         f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, "

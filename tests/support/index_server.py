@@ -139,7 +139,7 @@ class IndexServer:
         corrupt:      filenames (incl. ``<wheel>.metadata``) whose bytes are altered when
                       served (the advertised hashes stay those of the true bytes)
         yanked:       filename -> yank reason (PEP 592, ``data-yanked`` / ``"yanked"``)
-        auth, delay:  see their comments in ``__init__``
+        auth, delay, json_api_without_dependencies: see their comments in ``__init__``
     """
 
     def __init__(self, root: Path, prefix: str = "") -> None:
@@ -155,6 +155,9 @@ class IndexServer:
         #: Seconds each answer takes, like a slow network: a page waits this long, a file's
         #: bytes arrive in parts spread over it.
         self.delay = 0.0
+        #: Answer PyPI's per-version JSON API (``/pypi/<name>/<version>/json``) as some mirrors
+        #: do: the files, but ``requires_dist`` null (else that route is a 404).
+        self.json_api_without_dependencies = False
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._cache: dict[str, tuple[tuple[int, int], _FileInfo]] = {}
@@ -370,6 +373,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._project_page(unquote(path[len("/simple/") :]), head)
             elif path.startswith("/files/"):
                 self._file(unquote(path[len("/files/") :]), head)
+            elif path.startswith("/pypi/") and index.json_api_without_dependencies:
+                self._release_json(unquote(path[len("/pypi/") :]), head)
             else:
                 self._error(404, head)
         except (BrokenPipeError, ConnectionResetError):
@@ -395,6 +400,31 @@ class _Handler(BaseHTTPRequestHandler):
             f"{links}  </body>\n</html>\n"
         )
         self._send(200, body.encode(), f"{content_type}; charset=utf-8", head)
+
+    def _release_json(self, rest: str, head: bool) -> None:
+        index = self.server.index
+        name, version, json_word = (rest.strip("/").split("/") + ["", "", ""])[:3]
+        files = [
+            fn
+            for fn in index._artifacts().get(_canonicalize(name), [])
+            if _version_of(fn) == version
+        ]
+        if json_word != "json" or not files:
+            self._error(404, head)
+            return
+        urls = [
+            {
+                "filename": fn,
+                "url": index.files_url + quote(fn),
+                "packagetype": "bdist_wheel" if fn.endswith(".whl") else "sdist",
+                "digests": {"sha256": index._info(fn).sha256},
+            }
+            for fn in files
+        ]
+        info: dict[str, Any] = {"name": name, "version": version, "summary": ""}
+        info.update({"requires_dist": None, "requires_python": None, "yanked": False})
+        body = json.dumps({"info": info, "urls": urls}).encode()
+        self._send(200, body, "application/json", head)
 
     def _project_page(self, rest: str, head: bool) -> None:
         index = self.server.index

@@ -6,13 +6,8 @@ versions an existing lock pins, re-solves, and writes a lock-version 2.1 file. I
 installer wants an environment (and Poetry's ``EnvManager`` would create a virtualenv); a lock is
 environment independent, so no ``Env`` is needed at all.
 
-Some PyPI mirrors answer the per-version JSON API (``/pypi/<name>/<version>/json``) with 404 while
-the simple index (``/simple/<name>/``, PEP 691 JSON) works, and plain ``poetry lock`` then fails
-with "Package numpy (2.x) not found.". The PyPI repository in the pool is therefore swapped for a
-subclass of Poetry's ``PyPiRepository`` that falls back to the simple-index logic Poetry already
-has for legacy repositories (links from the simple page, metadata from PEP 658 ``.metadata`` files,
-a lazy wheel or the downloaded wheel). Its packages still come from the repository named ``PyPI``,
-so the lock looks like a normal Poetry lock (no ``[package.source]`` section).
+The repositories the solver asks (``resolve.poetry_repositories``) fetch the index ahead of it,
+in parallel, and fall back to the simple index where a PyPI mirror 404s the JSON API.
 
 poetry is imported inside the functions only: importing this module must stay cheap, because
 monotrail's ``run`` fast path must not import poetry.
@@ -31,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from monotrail import paths, progress
 from monotrail.errors import MonotrailError
 from monotrail.log import logger
+from monotrail.resolve import poetry_repositories
 
 if TYPE_CHECKING:
     from monotrail.lockfile.model import LockedPackage
@@ -75,7 +71,7 @@ def ensure_lock(project_dir: Path, poetry: Any = None) -> Path:
             logger.debug("%s is fresh, not resolving", lock_path)
             return lock_path
         pool = _pool_with_simple_fallback(poetry.pool, poetry.config, poetry.disable_cache)
-        count = _lock(poetry, project_dir, pool)
+        count = _lock(poetry.package, poetry.locker, project_dir, pool)
     progress.summary_line(f"Wrote {LOCK} ({count} packages)")
     return lock_path
 
@@ -88,6 +84,8 @@ def lock_elsewhere(project_dir: Path, lock_path: Path) -> int:
     import tempfile
 
     import tomlkit
+    from poetry.config.config import Config
+    from poetry.core.factory import Factory as CoreFactory
     from poetry.packages.locker import Locker
 
     from monotrail.env.editables import DYNAMIC_VERSION
@@ -104,9 +102,32 @@ def lock_elsewhere(project_dir: Path, lock_path: Path) -> int:
             table["dynamic"] = [name for name in table["dynamic"] if name != "version"]
             source = Path(tmp)
             (source / PYPROJECT).write_text(tomlkit.dumps(document), encoding="utf-8")
-        poetry = _create_poetry(source)
-        poetry.set_locker(Locker(lock_path, poetry.pyproject.data))
-        return _lock(poetry, project_dir, _pip_pool(poetry.config, poetry.disable_cache))
+        _check_toml(source)
+        pool = _pip_pool(Config.create(reload=True), False)
+        # The index is fetched ahead from here on, while the project is read and the solver
+        # imported (the dependencies of groups and extras join from the solver's start).
+        with _fetching_ahead(pool, _dependencies(table)):
+            # poetry-core's project, not Poetry's application object: a project without
+            # [tool.poetry] has no sources or settings of its own, and Poetry's factory
+            # imports its installer (about half a second more).
+            project = CoreFactory().create_poetry(source)
+            locker = Locker(lock_path, project.pyproject.data)
+            return _lock(project.package, locker, project_dir, pool)
+
+
+def _dependencies(project_table: object) -> list[Any]:
+    """Poetry ``Dependency`` objects of ``[project].dependencies`` (those that parse: the
+    project's validation reports the others)."""
+    from poetry.core.packages.dependency import Dependency
+
+    found = []
+    requirements = project_table.get("dependencies") if isinstance(project_table, dict) else None
+    for requirement in requirements if isinstance(requirements, list) else []:
+        try:
+            found.append(Dependency.create_from_pep_508(str(requirement)))
+        except ValueError:
+            continue
+    return found
 
 
 def solve_for_interpreter(
@@ -139,8 +160,7 @@ def solve_for_interpreter(
         for name, constraint in requested.items():
             root.add_dependency(Factory.create_dependency(name, constraint))
         pool = RepositoryPool(config=config)
-        fallback = _simple_fallback_class()
-        pool.add_repository(fallback(config=config, pool_size=config.installer_max_workers))
+        pool.add_repository(poetry_repositories.simple_fallback_pypi()(config=config))
         locked = [Package(name, version) for name, version in preferred.items()]
         solver = Solver(root, pool, [], locked, NullIO())
         markers = interpreter.markers
@@ -153,7 +173,7 @@ def solve_for_interpreter(
         )
         try:
             # In this environment only: dependencies whose markers exclude it are left out.
-            with solver.use_environment(env):
+            with solver.use_environment(env), _fetching_ahead(pool, root.all_requires):
                 solved = list(solver.solve().get_solved_packages())
         except Exception as e:
             if _is_solver_problem(e):
@@ -188,11 +208,23 @@ def solve_for_interpreter(
 
 
 def _create_poetry(project_dir: Path) -> Any:
-    """Poetry's ``Poetry`` object for the project, plugins disabled, output discarded.
+    """Poetry's ``Poetry`` object for the project, plugins disabled, output discarded."""
+    from cleo.io.null_io import NullIO
+    from poetry.config.config import Config
+    from poetry.factory import Factory
 
-    The TOML is parsed here first so that a syntax error is reported with the file's path; Poetry's
-    own validation then reports an invalid configuration.
-    """
+    _check_toml(project_dir)
+    # Poetry's global Config is a process-wide singleton that create_poetry merges the project's
+    # poetry.toml and sources into; reload it so one project's settings never leak into the next.
+    Config.create(reload=True)
+    # Plugins are disabled: monotrail's own Poetry plugin must not re-enter here, and a lock does
+    # not depend on application plugins.
+    return Factory().create_poetry(cwd=project_dir, io=NullIO(), disable_plugins=True)
+
+
+def _check_toml(project_dir: Path) -> None:
+    """The project's pyproject.toml is read here first, so that a syntax error is reported with
+    the file's path; Poetry's own validation then reports an invalid configuration."""
     pyproject = Path(project_dir) / PYPROJECT
     try:
         with pyproject.open("rb") as f:
@@ -205,17 +237,6 @@ def _create_poetry(project_dir: Path) -> Any:
         raise MonotrailError(f"{pyproject}: cannot read: {e.strerror or e}") from None
     except tomllib.TOMLDecodeError as e:
         raise MonotrailError(f"{pyproject}: invalid TOML: {e}") from None
-
-    from cleo.io.null_io import NullIO
-    from poetry.config.config import Config
-    from poetry.factory import Factory
-
-    # Poetry's global Config is a process-wide singleton that create_poetry merges the project's
-    # poetry.toml and sources into; reload it so one project's settings never leak into the next.
-    Config.create(reload=True)
-    # Plugins are disabled: monotrail's own Poetry plugin must not re-enter here, and a lock does
-    # not depend on application plugins.
-    return Factory().create_poetry(cwd=pyproject.parent, io=NullIO(), disable_plugins=True)
 
 
 def _locker_is_fresh(locker: Any) -> bool:
@@ -236,12 +257,10 @@ def _locker_is_fresh(locker: Any) -> bool:
     return fresh
 
 
-def _lock(poetry: Any, project_dir: Path, pool: Any) -> int:
-    """Solve from ``pool`` and write the locker's lock like ``Installer._do_refresh``
-    (``poetry lock``); return the number of locked packages."""
+def _lock(package: Any, locker: Any, project_dir: Path, pool: Any) -> int:
+    """Solve the project ``package`` from ``pool`` and write ``locker``'s lock like
+    ``Installer._do_refresh`` (``poetry lock``); return the number of locked packages."""
     from poetry.puzzle.solver import Solver
-
-    locker = poetry.locker
 
     locked: list[Any] = []
     if locker.is_locked():
@@ -253,22 +272,35 @@ def _lock(poetry: Any, project_dir: Path, pool: Any) -> int:
             logger.debug("keeping the %d versions pinned in %s", len(locked), locker.lock)
 
     # installed == locked, as in `poetry lock`: the lock is environment independent.
-    solver = Solver(poetry.package, pool, locked, locked, _solver_io(poetry.package.complete_name))
+    solver = Solver(package, pool, locked, locked, _solver_io(package.complete_name))
     # Directory dependencies are always re-solved, else a change in them would go unnoticed.
     use_latest = [p.name for p in locked if p.source_type == "directory"]
     try:
-        with progress.phase("Resolving dependencies with Poetry", unit="selected") as step:
+        with (
+            progress.phase("Resolving dependencies with Poetry", unit="selected") as step,
+            _fetching_ahead(pool, package.all_requires),
+        ):
             # No source root: VCS checkouts go to Poetry's default one (in its cache), not a venv.
             packages = solver.solve(use_latest=use_latest).get_solved_packages()
             step.summary = f"Resolved {len(packages)} packages with Poetry"
     except Exception as e:
         if _is_solver_problem(e):
-            raise MonotrailError(_solver_problem_message(e, poetry, pool, project_dir)) from None
+            raise MonotrailError(_solver_problem_message(e, package, pool, project_dir)) from None
         raise
 
-    written = locker.set_lock_data(poetry.package, packages)
+    written = locker.set_lock_data(package, packages)
     logger.debug("%s %s", "wrote" if written else "unchanged:", locker.lock)
     return len(packages)
+
+
+@contextmanager
+def _fetching_ahead(pool: Any, dependencies: list[Any]) -> Iterator[None]:
+    """The index fetched ahead of the solver while it solves ``dependencies`` from ``pool``."""
+    poetry_repositories.prefetch(pool, dependencies)
+    try:
+        yield
+    finally:
+        poetry_repositories.close_prefetch(pool)
 
 
 def _solver_io(root: str) -> Any:
@@ -297,11 +329,11 @@ def _is_solver_problem(error: BaseException) -> bool:
     return isinstance(error, SolverProblemError)
 
 
-def _solver_problem_message(error: Exception, poetry: Any, pool: Any, project_dir: Path) -> str:
+def _solver_problem_message(error: Exception, package: Any, pool: Any, project_dir: Path) -> str:
     """One line for a failed resolution: a direct dependency that no source knows by name gets
     "Package X not found", anything else Poetry's explanation condensed."""
     pyproject = project_dir / PYPROJECT
-    missing = _missing_direct_dependency(poetry.package, pool)
+    missing = _missing_direct_dependency(package, pool)
     if missing:
         return f"Package {missing} not found (required in {pyproject})"
     return f"Cannot resolve the dependencies of {pyproject}: {_condense(str(error))}"
@@ -368,10 +400,8 @@ def _pool_with_simple_fallback(pool: Any, config: Any, disable_cache: bool) -> A
     for repo in pool.all_repositories:
         priority = pool.get_priority(repo.name)
         if type(repo) is PyPiRepository:
-            repo = _simple_fallback_class()(
-                config=config,
-                disable_cache=disable_cache,
-                pool_size=config.installer_max_workers,
+            repo = poetry_repositories.simple_fallback_pypi()(
+                config=config, disable_cache=disable_cache
             )
             logger.debug("PyPI: falling back to the simple index where the JSON API fails")
         new_pool.add_repository(repo, priority=priority)
@@ -383,111 +413,24 @@ def _pip_pool(config: Any, disable_cache: bool) -> Any:
     ``_SimpleFallbackPyPiRepository``), then each ``extra-index-url``; indexes that are no
     http(s) URL are left out (Poetry's repositories speak HTTP only)."""
     from poetry.repositories import RepositoryPool
-    from poetry.repositories.legacy_repository import LegacyRepository
 
     from monotrail import fingerprint
     from monotrail.fetch import indexes
 
     index, extra = indexes.pip_index_urls()
     pool = RepositoryPool(config=config)
-    workers = config.installer_max_workers
     for url in [index, *extra]:
         if url == indexes.pypi_simple_url():
-            pool.add_repository(
-                _simple_fallback_class()(
-                    config=config, disable_cache=disable_cache, pool_size=workers
-                )
-            )
+            fallback = poetry_repositories.simple_fallback_pypi()
+            pool.add_repository(fallback(config=config, disable_cache=disable_cache))
         elif url.startswith(("http://", "https://")):
-            # Poetry caches pages by repository name: one name per URL.
+            # Poetry caches release info by repository name: one name per URL.
             name = f"pip-{fingerprint.digest(url.encode(), size=4)}"
-            repository = LegacyRepository(
-                name, url, config=config, disable_cache=disable_cache, pool_size=workers
-            )
-            pool.add_repository(repository)
+            legacy = poetry_repositories.prefetching_legacy()
+            pool.add_repository(legacy(name, url, config=config, disable_cache=disable_cache))
         else:
             logger.debug("pip's index %s is no http(s) URL: Poetry's solver cannot use it", url)
     return pool
-
-
-_fallback_class: Any = None
-
-
-def _simple_fallback_class() -> Any:
-    """``PyPiRepository`` whose release info falls back to the simple index (built lazily, so that
-    poetry is only imported when resolving)."""
-    global _fallback_class
-    if _fallback_class is not None:
-        return _fallback_class
-
-    from poetry.inspection.info import PackageInfo
-    from poetry.repositories.exceptions import PackageNotFoundError
-    from poetry.repositories.pypi_repository import PyPiRepository
-
-    class SimpleFallbackPyPiRepository(PyPiRepository):  # type: ignore[misc]
-        """PyPI through its JSON API, and through the simple index when the JSON API 404s.
-
-        Once the per-version JSON API has failed for a version the simple index lists, it is
-        not asked again (it is a property of the mirror, and each miss costs a round trip).
-        """
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._json_api_broken = False
-
-        def _get_release_info(self, name: Any, version: Any) -> dict[str, Any]:
-            if not self._json_api_broken:
-                try:
-                    info: dict[str, Any] = super()._get_release_info(name, version)
-                    return info
-                except PackageNotFoundError:
-                    pass
-            result = self._release_info_from_simple_index(name, version)
-            if not self._json_api_broken:
-                logger.debug(
-                    "%s: the JSON API has no %s %s but the simple index has; "
-                    "using the simple index from now on",
-                    self._base_url,
-                    name,
-                    version,
-                )
-                self._json_api_broken = True
-            return result
-
-        def _release_info_from_simple_index(self, name: Any, version: Any) -> dict[str, Any]:
-            # The same as LegacyRepository._get_release_info: files and hashes from the
-            # simple page; metadata from PEP 658 files, a lazy wheel, or the artifact.
-            page = self.get_page(name)
-            links = list(page.links_for_version(name, version))
-            data: dict[str, Any] = self._links_to_data(
-                links,
-                PackageInfo(
-                    name=name,
-                    version=version.text,
-                    summary="",
-                    requires_dist=[],
-                    requires_python=None,
-                    files=[],
-                    yanked=page.yanked(name, version),
-                    cache_version=str(self.CACHE_VERSION),
-                ),
-            )
-            return data
-
-        def find_links_for_package(self, package: Any) -> list[Any]:
-            links: list[Any] = []
-            if not self._json_api_broken:
-                links = super().find_links_for_package(package)
-            if links:
-                return links
-            try:
-                page = self.get_page(package.name)
-            except PackageNotFoundError:
-                return []
-            return list(page.links_for_version(package.name, package.version))
-
-    _fallback_class = SimpleFallbackPyPiRepository
-    return _fallback_class
 
 
 # --------------------------------------------------------------------------------------------
