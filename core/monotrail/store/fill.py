@@ -284,10 +284,15 @@ def _fill(
                     Unpacker(workers) as unpacker,
                     ThreadPoolExecutor(max_workers=2 * workers) as pool,
                 ):
-                    for package, path, made in pool.map(place, fetch_list):
+                    # The largest first: the last wheel to finish decides the time.
+                    largest = sorted(fetch_list, key=lambda item: -fetched[item[1]].stat().st_size)
+                    made_now = {}
+                    for package, path, made in pool.map(place, largest):
                         entries[package.name] = read_entry(path)
-                        (added if made else reused).append(str(package))
+                        made_now[package.name] = made
                         step.advance()
+                    for package, _ in fetch_list:
+                        (added if made_now[package.name] else reused).append(str(package))
             for package in to_build:
                 wheel_path = source_build.wheel(package, interpreter)
                 path, made = unpack_into_store(wheel_path, package.name, package.version, compiler)
