@@ -109,8 +109,10 @@ def measure(wheels: list[Path], rounds: int, scratch: Path) -> dict[str, float]:
                 install(WheelFile(archive), Reader(), {})
 
     def clear() -> None:
+        """An empty folder, with the removal's disk work done (this disk discards on delete)."""
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir()
+        os.sync()
 
     def create_files() -> None:
         for number, wheel in enumerate(wheels):

@@ -396,7 +396,16 @@ class Unpacker:
         from monotrail._lifeline import Helper
 
         logger.debug("unpacking wheels: a worker process")
-        command = [sys.executable, "-I", "-S", "-c", _WORKER, *filter(None, sys.path)]
+        command = [
+            sys.executable,
+            "-I",
+            "-S",
+            "-W",
+            "ignore",
+            "-c",
+            _WORKER,
+            *filter(None, sys.path),
+        ]
         return Helper(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
