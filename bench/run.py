@@ -2,11 +2,12 @@
 
     python bench/run.py [workload ...] [--runs N]
 
-Workloads: plotly, data-science, django, warm, startup, scale, ci, lockless (default: all). The
-first call creates bench/.work/venv with monotrail (this checkout), Poetry, uv and pip-tools from
-PyPI, and downloads
-every artifact once, so the network is out of the timed part. Results go to
-bench/results/latest.md, .json and .png (``--out NAME``: NAME.md, NAME.json, NAME.png).
+Workloads: plotly, data-science, data-science-bytecode, django, warm, startup, scale, ci,
+lockless (default: all). The first call creates bench/.work/venv with monotrail (this checkout),
+Poetry, uv and pip-tools from PyPI, and downloads every artifact once, so the network is out of
+the timed part. Results go to bench/results/latest.md, .json and .png (``--out NAME``: NAME.md,
+NAME.json, NAME.png). ``--before DIR``: the cold-install workloads also time the monotrail of
+another checkout (installed into bench/.work/before-venv), side by side with this one.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ VENV = WORK / "venv"
 BIN = VENV / "bin"
 PLOTLY = "plotly==5.24.1"
 POETRY_VERSION = "2.5.1"
+#: ``bin/`` of the venv holding the monotrail of ``--before``, if given.
+BEFORE: Path | None = None
 
 
 def sh(*args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> str:
@@ -150,7 +153,19 @@ def workload_plotly(runs: int) -> list[Comparison]:
     return results
 
 
-def install_workload(name: str, project_dir: Path, extras: list[str], runs: int) -> Comparison:
+def install_before(checkout: Path) -> Path:
+    """The ``bin/`` of a venv with the monotrail of another checkout (for ``--before``)."""
+    venv = WORK / "before-venv"
+    if not venv.exists():
+        sh(base_python(), "-m", "venv", venv)
+    sh(venv / "bin" / "pip", "install", "-q", checkout)  # with its dependencies
+    sh(venv / "bin" / "pip", "install", "-q", "--force-reinstall", "--no-deps", checkout)
+    return venv / "bin"
+
+
+def install_workload(
+    name: str, project_dir: Path, extras: list[str], runs: int, bytecode: bool = False
+) -> Comparison:
     work = WORK / name
     project = work / "project"
     if not project.exists():
@@ -172,6 +187,8 @@ def install_workload(name: str, project_dir: Path, extras: list[str], runs: int)
     ]
     mt += [f"-E{e}" for e in extras]
     sh(*mt, env={**os.environ, **env})  # fills the artifact cache once
+    if bytecode:
+        mt.remove("--no-compile")
     venv = work / "venv"
     python = str(venv / "bin" / "python")
     uv_cache = work / "uv-cache"
@@ -199,6 +216,7 @@ def install_workload(name: str, project_dir: Path, extras: list[str], runs: int)
     poetry = [str(BIN / "poetry"), "install", "-q", "--no-root"]
     poetry += [f"-E{e}" for e in extras]
     sh(*poetry, env={**os.environ, **poetry_env}, cwd=poetry_project)  # warms Poetry's cache
+    poetry += ["--compile"] if bytecode else []
 
     def cold_store() -> None:
         clear_store(home)
@@ -216,7 +234,7 @@ def install_workload(name: str, project_dir: Path, extras: list[str], runs: int)
         "install",
         "-q",
         "--no-deps",
-        "--no-compile",
+        *([] if bytecode else ["--no-compile"]),
         "--no-index",
         "--find-links",
         str(downloads),
@@ -224,11 +242,27 @@ def install_workload(name: str, project_dir: Path, extras: list[str], runs: int)
         str(requirements),
     ]
     uv = [str(BIN / "uv"), "pip", "install", "-q", "--python", python, "-r", str(requirements)]
+    uv += ["--compile-bytecode"] if bytecode else []
+    flag = "(bytecode)" if bytecode else "--no-compile"
+    contenders = []
+    if BEFORE is not None:
+        before_home = work / "monotrail-home-before"
+        if not (before_home / "artifacts").exists():  # the same files, linked
+            shutil.copytree(home / "artifacts", before_home / "artifacts", copy_function=os.link)
+        contenders.append(
+            Contender(
+                f"monotrail install {flag}, before",
+                [str(BEFORE / "monotrail"), *mt[1:]],
+                lambda: clear_store(before_home),
+                monotrail_env(before_home),
+            )
+        )
     return compare(
-        f"{name}, cold (artifacts present)",
+        f"{name}, cold (artifacts present){', bytecode' if bytecode else ''}",
         [
-            Contender("monotrail install --no-compile", mt, cold_store, env),
-            Contender("pip install --no-compile (local files)", pip, reset_venv),
+            Contender(f"monotrail install {flag}", mt, cold_store, env),
+            *contenders,
+            Contender(f"pip install {flag} (local files)", pip, reset_venv),
             Contender(
                 "poetry install (warm cache)",
                 poetry,
@@ -241,7 +275,7 @@ def install_workload(name: str, project_dir: Path, extras: list[str], runs: int)
             ),
             Contender("uv pip install --no-cache", [*uv, "--no-cache"], reset_venv),
         ],
-        "monotrail install --no-compile",
+        f"monotrail install {flag}",
         runs,
         note=f"{len(requirements.read_text().split())} packages",
     )
@@ -663,6 +697,11 @@ WORKLOADS = {
             "data-science", REPO / "test-data/poetry/data-science", ["tqdm_feature"], runs
         )
     ],
+    "data-science-bytecode": lambda runs: [
+        install_workload(
+            "data-science", REPO / "test-data/poetry/data-science", ["tqdm_feature"], runs, True
+        )
+    ],
     "django": lambda runs: [
         install_workload("django", REPO / "test-data/poetry/django-project", [], runs)
     ],
@@ -681,9 +720,13 @@ def main() -> int:
     parser.add_argument(
         "--out", default="latest", help="name of the result files in bench/results (NAME.md, .png)"
     )
+    parser.add_argument("--before", type=Path, help="a checkout of monotrail to time as well")
     args = parser.parse_args()
     chosen = args.workloads or list(WORKLOADS)
     setup()
+    if args.before:
+        global BEFORE
+        BEFORE = install_before(args.before.resolve())
     comparisons: list[Comparison] = []
     for name in chosen:
         print(f"== {name}", flush=True)

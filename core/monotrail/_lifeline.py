@@ -38,7 +38,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from typing import Any
 
 ENV = "MONOTRAIL_LIFELINE"
@@ -84,6 +84,67 @@ if __name__ != "__main__":  # monotrail's side; the supervisor imports no subpro
             if self._lifeline >= 0:
                 os.close(self._lifeline)
                 self._lifeline = -1
+
+    class Pool:
+        """Long-lived helpers of one kind, started by ``start`` as needed (at most ``limit``) and
+        shared by threads: a thread takes one, talks to it alone, and gives it back (or drops it
+        when it failed). ``close`` ends their input and waits for them."""
+
+        def __init__(self, start: Callable[[], Helper], limit: int) -> None:
+            import queue
+            import threading
+
+            self.start = start
+            self.limit = limit
+            self._idle: queue.SimpleQueue[Helper] = queue.SimpleQueue()
+            self._all: list[Helper] = []
+            self._lock = threading.Lock()
+
+        def take(self) -> Helper | None:
+            """An idle helper, or a new one while fewer than ``limit`` run; else None."""
+            import queue
+
+            with self._lock:
+                try:
+                    return self._idle.get_nowait()
+                except queue.Empty:
+                    pass
+                if len(self._all) < self.limit:
+                    helper = self.start()
+                    self._all.append(helper)
+                    return helper
+            return None
+
+        def wait_for_one(self) -> Helper:
+            """A helper: taken, or given back by another thread (or started after one failed)."""
+            import queue
+
+            while (helper := self.take()) is None:
+                try:
+                    return self._idle.get(timeout=0.05)
+                except queue.Empty:
+                    continue
+            return helper
+
+        def give_back(self, helper: Helper) -> None:
+            self._idle.put(helper)
+
+        def drop(self, helper: Helper) -> None:
+            """Stop a helper that failed; a new one may be started in its place."""
+            helper.kill()
+            helper.wait()
+            with self._lock:
+                self._all = [h for h in self._all if h is not helper]
+
+        def close(self) -> None:
+            for helper in self._all:
+                if helper.stdin is not None:
+                    try:
+                        helper.stdin.close()
+                    except OSError:
+                        pass
+            for helper in self._all:
+                helper.wait()
 
 
 def _supervise(argv: list[str]) -> int:

@@ -20,8 +20,6 @@ for the whole fill, shared by the threads that unpack entries; each worker hangs
 from __future__ import annotations
 
 import os
-import queue
-import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -32,7 +30,7 @@ from monotrail.python.interpreter import Interpreter
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import subprocess
+    from monotrail._lifeline import Helper
 
 # Runs in the target interpreter. Reads batches of ``SOURCE<TAB>PATH IN THE STORE`` lines from
 # stdin, each batch ended by an empty line, and answers each with a line once it is compiled.
@@ -83,11 +81,10 @@ class Compiler:
     a context manager, which stops them."""
 
     def __init__(self, interpreter: Interpreter, workers: int = 0) -> None:
+        from monotrail._lifeline import Pool
+
         self.interpreter = interpreter
-        self.limit = workers or min(os.cpu_count() or 1, 8)
-        self._idle: queue.SimpleQueue[subprocess.Popen[bytes]] = queue.SimpleQueue()
-        self._all: list[subprocess.Popen[bytes]] = []
-        self._lock = threading.Lock()
+        self.workers = Pool(self._start, workers or default_workers())
         #: The display's phase that counts the files compiled (progress.py), from any thread.
         self.phase: progress.Phase | None = None
 
@@ -95,14 +92,7 @@ class Compiler:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for worker in self._all:
-            assert worker.stdin is not None
-            try:
-                worker.stdin.close()
-            except OSError:
-                pass
-        for worker in self._all:
-            worker.wait()
+        self.workers.close()
 
     def compile_entry(self, entry: Path, final: Path | None = None) -> None:
         """Compile the entry at ``entry``, whose files will be at ``final`` (default: where they
@@ -134,10 +124,10 @@ class Compiler:
         if self.phase is not None:
             self.phase.expect(len(files))
         wanted = len(files) // BATCH + 1
-        taken = [self._wait_for_one()]
-        while len(taken) < wanted and (more := self._take()) is not None:
+        taken = [self.workers.wait_for_one()]
+        while len(taken) < wanted and (more := self.workers.take()) is not None:
             taken.append(more)
-        failed: list[subprocess.Popen[bytes]] = []
+        failed: list[Helper] = []
         for number, worker in enumerate(taken):
             share = files[number :: len(taken)]  # round-robin: similar sizes
             lines = b"".join(os.fsencode(f"{a}\t{b}\n") for a, b in share if "\n" not in a)
@@ -156,54 +146,32 @@ class Compiler:
         # The others go back (threads may be waiting for them); a failed one is stopped.
         for worker in taken:
             if worker not in failed:
-                self._idle.put(worker)
+                self.workers.give_back(worker)
         if failed:
-            with self._lock:
-                self._all = [worker for worker in self._all if worker not in failed]
             raise [self._failure(worker) for worker in failed][0]
 
-    def _wait_for_one(self) -> subprocess.Popen[bytes]:
-        """A worker: taken, or given back by another thread (or started after one failed)."""
-        while (worker := self._take()) is None:
-            try:
-                return self._idle.get(timeout=0.05)
-            except queue.Empty:
-                continue
-        return worker
-
-    def _take(self) -> subprocess.Popen[bytes] | None:
-        """An idle worker, or a new one while fewer than ``limit`` run; else None."""
-        with self._lock:
-            try:
-                return self._idle.get_nowait()
-            except queue.Empty:
-                pass
-            if len(self._all) < self.limit:
-                worker = self._start()
-                self._all.append(worker)
-                return worker
-        return None
-
-    def _start(self) -> subprocess.Popen[bytes]:
+    def _start(self) -> Helper:
         import subprocess
 
         from monotrail._lifeline import Helper
 
-        logger.debug(
-            "compiling bytecode: worker %d of %s", len(self._all) + 1, self.interpreter.executable
-        )
+        logger.debug("compiling bytecode: a worker of %s", self.interpreter.executable)
         cmd = [self.interpreter.executable, "-I", "-S", "-W", "ignore", "-c", _WORKER]
         return Helper(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
-    def _failure(self, worker: subprocess.Popen[bytes]) -> MonotrailError:
+    def _failure(self, worker: Helper) -> MonotrailError:
         assert worker.stderr is not None
-        worker.kill()
-        code = worker.wait()
+        self.workers.drop(worker)
         lines = worker.stderr.read().decode(errors="replace").strip().splitlines()
-        last = lines[-1] if lines else f"exit code {code}"
+        last = lines[-1] if lines else f"exit code {worker.returncode}"
         return MonotrailError(
             f"compiling bytecode with {self.interpreter.executable} failed: {last}"
         )
+
+
+def default_workers() -> int:
+    """One more than the cores: a worker waiting for the disk leaves its core to another."""
+    return min((os.cpu_count() or 1) + 1, 9)
 
 
 def mark(entry: Path, interpreter: Interpreter) -> None:

@@ -1,10 +1,11 @@
 """Writing a store entry's files, in monotrail's process and in its unpacking helper.
 
 Stdlib only: besides being imported by unpack, this file is run as a script
-(``python -I -S entry_files.py WHEEL ROOT LISTING``) by a helper process that writes some of a
-large wheel's files while installer writes the others (see unpack). For each file it
-prints ``<urlsafe sha256><TAB><size><TAB><member>``; exit status 3 means an OSError (a full
-disk: ``errno<TAB>strerror<TAB>filename`` on stderr), 4 anything else (a broken wheel).
+(``python -I -S entry_files.py WHEEL ROOT LISTING [--no-hash]``) by a helper process that writes
+some of a large wheel's files while installer writes the others (see unpack). For each file it
+prints ``<urlsafe sha256><TAB><size><TAB><member>`` (an empty hash with ``--no-hash``); exit
+status 3 means an OSError (a full disk: ``errno<TAB>strerror<TAB>filename`` on stderr), 4
+anything else (a broken wheel).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def is_executable(info: zipfile.ZipInfo) -> bool:
     return bool(mode and stat.S_ISREG(mode) and mode & 0o111)
 
 
-def write_members(wheel: str, root: str, names: list[str]) -> list[str]:
+def write_members(wheel: str, root: str, names: list[str], hashed: bool = True) -> list[str]:
     """Write ``names`` from ``wheel`` below ``root``; one output line per file."""
     made: set[str] = set()
     lines = []
@@ -62,16 +63,17 @@ def write_members(wheel: str, root: str, names: list[str]) -> list[str]:
             info = archive.getinfo(name)
             content = archive.read(info)
             write_new_file(os.path.join(root, name), content, is_executable(info), made)
-            lines.append(f"{record_digest(content)}\t{len(content)}\t{name}")
+            digest = record_digest(content) if hashed else ""
+            lines.append(f"{digest}\t{len(content)}\t{name}")
     return lines
 
 
 def main(argv: list[str]) -> int:
-    wheel, root, listing = argv
+    wheel, root, listing = argv[:3]
     with open(listing, encoding="utf-8") as handle:
         names = handle.read().split("\n")
     try:
-        lines = write_members(wheel, root, names)
+        lines = write_members(wheel, root, names, hashed="--no-hash" not in argv[3:])
     except OSError as err:
         sys.stderr.write(f"{err.errno}\t{err.strerror}\t{err.filename or ''}\n")
         return 3

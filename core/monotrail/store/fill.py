@@ -28,7 +28,7 @@ from monotrail.store.layout import info_file
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from monotrail.store.unpack import InstalledWheel
+    from monotrail.store.unpack import InstalledWheel, Unpacker
 
 
 @dataclass
@@ -144,10 +144,16 @@ def _is_scripts_dir(child: os.DirEntry[str]) -> bool:
 
 
 def unpack_into_store(
-    wheel: Path, name: str, version: str, compiler: bytecode.Compiler | None = None
+    wheel: Path,
+    name: str,
+    version: str,
+    compiler: bytecode.Compiler | None = None,
+    sha256: str = "",
+    unpacker: Unpacker | None = None,
 ) -> tuple[Path, bool]:
-    """The store entry for ``wheel``, unpacked if missing; True when this call made it. A new
-    entry is compiled by ``compiler`` before it is published.
+    """The store entry for ``wheel``, unpacked if missing (by ``unpacker``'s workers, if given);
+    True when this call made it. A new entry is compiled by ``compiler`` before it is published.
+    ``sha256``: the lock's hash of the wheel, if it has one (store/unpack.py says what is checked).
 
     A wheel built from a git commit or a source tree names its entry by that source too
     (fetch/source_build.py).
@@ -161,9 +167,12 @@ def unpack_into_store(
     source = str(wheel.relative_to(artifacts)) if wheel.is_relative_to(artifacts) else ""
 
     def into(tmp: Path) -> None:
-        from monotrail.store import unpack
+        if unpacker is None:
+            from monotrail.store.unpack import unpack
 
-        unpacked = unpack.unpack(wheel, tmp)
+            unpacked = unpack(wheel, tmp, sha256)
+        else:
+            unpacked = unpacker.unpack(wheel, tmp, sha256)
         info = _scan_entry(tmp, unpacked)
         info["artifact"] = source
         info_file(tmp).parent.mkdir(exist_ok=True)
@@ -247,6 +256,7 @@ def _fill(
         with progress.phase("Preparing", total=total, unit="packages") as step:
             if to_fetch:
                 from monotrail.fetch import download, sdist_build
+                from monotrail.store.unpack import Unpacker
 
                 unknown = [
                     (p, a) for p, a in to_fetch if not a.url and download.cached_path(a) is None
@@ -258,17 +268,31 @@ def _fill(
                 def place(item: tuple[LockedPackage, Artifact]) -> tuple[LockedPackage, Path, bool]:
                     package, artifact = item
                     local = fetched[artifact]
+                    sha256 = (artifact.sha256 or "") if artifact.is_wheel else ""
                     if not artifact.is_wheel:
                         digest = local.parent.name
                         local = sdist_build.build_sdist(local, digest, interpreter)
-                    path, made = unpack_into_store(local, package.name, package.version, compiler)
+                    path, made = unpack_into_store(
+                        local, package.name, package.version, compiler, sha256, unpacker
+                    )
                     return package, path, made
 
-                with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1) or 1) as pool:
-                    for package, path, made in pool.map(place, fetch_list):
+                # One unpacking worker per core; twice as many threads, so that a worker has
+                # the next wheel while a thread waits for the bytecode of the last one.
+                workers = min(os.cpu_count() or 1, len(fetch_list))
+                with (
+                    Unpacker(workers) as unpacker,
+                    ThreadPoolExecutor(max_workers=2 * workers) as pool,
+                ):
+                    # The largest first: the last wheel to finish decides the time.
+                    largest = sorted(fetch_list, key=lambda item: -fetched[item[1]].stat().st_size)
+                    made_now = {}
+                    for package, path, made in pool.map(place, largest):
                         entries[package.name] = read_entry(path)
-                        (added if made else reused).append(str(package))
+                        made_now[package.name] = made
                         step.advance()
+                    for package, _ in fetch_list:
+                        (added if made_now[package.name] else reused).append(str(package))
             for package in to_build:
                 wheel_path = source_build.wheel(package, interpreter)
                 path, made = unpack_into_store(wheel_path, package.name, package.version, compiler)

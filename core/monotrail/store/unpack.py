@@ -7,9 +7,19 @@ to ``bin/`` (as with ``pip install --target``), the other ``.data`` parts below
 entry, because they name an interpreter: environments generate them. The entry's RECORD lists
 every file with its path in the entry.
 
-Checks, before anything becomes visible: member names (absolute, ``..``, links) and declared
-sizes, and every file's hash against the wheel's RECORD while it is written (one pass). In a wheel
-of thousands of files, a helper process writes every other plain file (entry_files.py).
+Checks, before anything becomes visible: member names (absolute, ``..``, links), declared
+sizes, each member's CRC (zipfile), then hashes, by one rule:
+
+- with the lock's sha256 of the wheel, the archive is hashed and checked against it, and its
+  members are not hashed: the locked archive is the integrity boundary (as for pip and uv). The
+  entry's RECORD keeps the hashes the wheel's RECORD declares, which ``store verify`` checks;
+- without one, every file is hashed while it is written (one pass) and checked against the
+  wheel's RECORD, as PEP 427 asks.
+
+Hashing the members of a wheel takes several times as long as hashing its archive (they are
+larger unpacked, and hashed one call each: ``bench/unpack_costs.py``). In a wheel of thousands
+of files, a helper process writes every other plain file (entry_files.py); several wheels are
+unpacked at once by worker processes (:class:`Unpacker`).
 """
 
 from __future__ import annotations
@@ -39,6 +49,8 @@ if TYPE_CHECKING:
     from installer.scripts import ScriptSection
     from installer.sources import WheelFile
     from installer.utils import Scheme
+
+    from monotrail._lifeline import Helper
 
 #: Upper bound for the unpacked size of one wheel; a larger one is refused as a likely zip bomb.
 MAX_UNPACKED_BYTES = int(os.environ.get("MONOTRAIL_MAX_UNPACKED_BYTES", str(16 * 1024**3)))
@@ -84,13 +96,28 @@ def check_members(wheel: Path, archive: zipfile.ZipFile) -> None:
             )
 
 
-def unpack(wheel: Path, root: Path) -> InstalledWheel:
-    """Unpack ``wheel`` into the empty directory ``root`` (a store entry being made)."""
+def check_archive(wheel: Path, sha256: str) -> None:
+    """Refuse ``wheel`` unless its sha256 is the lock's (a cached file changed since download)."""
+    from monotrail.store.inventory import sha256_file
+
+    actual = sha256_file(wheel)
+    if actual != sha256.lower():
+        raise MonotrailError(
+            f"{wheel.name}: refused, its sha256 is {actual} but the lock says {sha256.lower()} "
+            f"(delete {wheel} to download it again)"
+        )
+
+
+def unpack(wheel: Path, root: Path, sha256: str = "") -> InstalledWheel:
+    """Unpack ``wheel`` into the empty directory ``root`` (a store entry being made); ``sha256``:
+    the lock's hash of the wheel, if it has one (see the module docstring)."""
     from installer import install
     from installer.exceptions import InstallerError
     from installer.sources import WheelFile
     from installer.utils import parse_metadata_file
 
+    if sha256:
+        check_archive(wheel, sha256)
     helper: _Helper | None = None
     try:
         with zipfile.ZipFile(wheel) as archive:
@@ -99,8 +126,8 @@ def unpack(wheel: Path, root: Path) -> InstalledWheel:
             source.validate_record(validate_contents=False)
             metadata = parse_metadata_file(source.read_dist_info("METADATA"))
             shared = _helper_share(archive, source)
-            helper = _Helper(wheel, root, shared) if shared else None
-            destination = EntryDestination(wheel, root, source, helper)
+            helper = _Helper(wheel, root, shared, hashed=not sha256) if shared else None
+            destination = EntryDestination(wheel, root, source, helper, hashed=not sha256)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # __pycache__ members: skipped
                 install(source, destination, {"INSTALLER": b"monotrail\n"})
@@ -123,12 +150,17 @@ class EntryDestination(WheelDestination):
 
     Files are created with plain ``os`` calls, not installer's pathlib-based writer: per-file
     overhead decides the time of wheels with thousands of files (check_members already refused
-    paths that leave the entry). Each is hashed as it is written, for the entry's RECORD and
-    for ``check_hashes``. Entry points are collected, not written.
+    paths that leave the entry). Unless the archive's hash was checked, each is hashed as it is
+    written, for the entry's RECORD and for ``check_hashes``. Entry points are collected, not
+    written.
     """
 
-    def __init__(self, wheel: Path, root: Path, source: WheelFile, helper: _Helper | None) -> None:
+    def __init__(
+        self, wheel: Path, root: Path, source: WheelFile, helper: _Helper | None, hashed: bool
+    ) -> None:
         self.wheel = wheel
+        #: Whether each file is hashed as written (else its RECORD row keeps the wheel's hash).
+        self.hashed = hashed
         self.root = str(root)
         #: purelib or platlib, as WHEEL says: installer's scheme for the archive's root.
         self.root_scheme = (
@@ -175,7 +207,11 @@ class EntryDestination(WheelDestination):
             return RecordEntry(member, None, None)  # the helper's: recorded in finalize
         # Scripts keep their ``#!python`` line; environments rewrite it for their interpreter.
         content = stream.read()
-        row = RecordRow.of(SCHEME_FOLDERS[scheme] + member, content)
+        path = SCHEME_FOLDERS[scheme] + member
+        if self.hashed or path not in self.expected:
+            row = RecordRow.of(path, content)
+        else:
+            row = RecordRow(path, f"sha256={self.expected[path]}", len(content))
         target = os.path.join(self.root, row.path)
         entry_files.write_new_file(target, content, is_executable, self.made_dirs)
         self.rows.append(row)
@@ -190,7 +226,8 @@ class EntryDestination(WheelDestination):
         """Write the entry's RECORD: the files written here and by the helper."""
         if self.helper is not None:
             for member, (value, size) in self.helper.wait().items():
-                self.rows.append(RecordRow(member, f"sha256={value}", size))
+                value = value or self.expected.get(member, "")
+                self.rows.append(RecordRow(member, f"sha256={value}" if value else "", size))
         record_path = SCHEME_FOLDERS[scheme] + record_file_path
         self.rows.append(RecordRow(record_path, "", None))
         content = format_record(sorted(self.rows, key=lambda row: row.path)).encode()
@@ -198,7 +235,8 @@ class EntryDestination(WheelDestination):
         entry_files.write_new_file(target, content, False, self.made_dirs)
 
     def check_hashes(self) -> None:
-        """Refuse the wheel unless each file its RECORD hashes was written with that hash."""
+        """Refuse the wheel unless each file its RECORD hashes was written with that hash (or,
+        when files were not hashed, was written at all)."""
         written = {row.path: row.sha256() for row in self.rows}
         for path, digest in self.expected.items():
             if written.get(path) != digest:
@@ -249,7 +287,7 @@ class _Helper:
     call and measured slower). It runs entry_files.py with the interpreter running monotrail.
     """
 
-    def __init__(self, wheel: Path, root: Path, members: list[str]) -> None:
+    def __init__(self, wheel: Path, root: Path, members: list[str], hashed: bool) -> None:
         import subprocess
         import tempfile
 
@@ -262,12 +300,14 @@ class _Helper:
         logger.debug("%s: a helper process writes %d of its files", wheel.name, len(members))
         script = entry_files.__file__
         command = [sys.executable, "-I", "-S", script, str(wheel), str(root), self._listing]
+        command += [] if hashed else ["--no-hash"]
         self._proc: subprocess.Popen[bytes] | None = Helper(
             command, [self._listing], stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
 
     def wait(self) -> dict[str, tuple[str, int]]:
-        """Member -> (urlsafe sha256, size) of every file the helper wrote."""
+        """Member -> (urlsafe sha256 or "" when not hashed, size) of every file the helper
+        wrote."""
         assert self._proc is not None
         out, err = self._proc.communicate()
         code = self._proc.returncode
@@ -299,6 +339,107 @@ class _Helper:
         """Its file list; already gone when the helper was stopped (its supervisor removes it)."""
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._listing)
+
+
+class Unpacker:
+    """Worker processes that unpack wheels, one wheel each at a time, for the threads that fill
+    the store; started as needed, at most ``workers``; use it as a context manager, which stops
+    them. With ``workers`` 1, wheels are unpacked in this process (one wheel does not pay for a
+    worker's start).
+
+    Creating files is kernel work that runs in parallel across processes, and installer's
+    per-file Python work runs in parallel only there (threads take turns on the GIL). A worker
+    is monotrail's interpreter running :func:`serve` with monotrail's ``sys.path``; it hangs on
+    a lifeline (``_lifeline``), so none outlives a killed monotrail.
+    """
+
+    def __init__(self, workers: int) -> None:
+        from monotrail._lifeline import Pool
+
+        self.workers = Pool(self._start, workers) if workers > 1 and sys.executable else None
+
+    def __enter__(self) -> Unpacker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.workers is not None:
+            self.workers.close()
+
+    def unpack(self, wheel: Path, root: Path, sha256: str = "") -> InstalledWheel:
+        """As :func:`unpack`, in a worker."""
+        if self.workers is None:
+            return unpack(wheel, root, sha256)
+        import json
+
+        worker = self.workers.wait_for_one()
+        assert worker.stdin is not None and worker.stdout is not None
+        job = json.dumps({"wheel": str(wheel), "root": str(root), "sha256": sha256})
+        try:
+            worker.stdin.write(job.encode() + b"\n")
+            worker.stdin.flush()
+            line = worker.stdout.readline()
+        except OSError:
+            line = b""
+        if not line:  # it died: its stderr says why
+            raise self._failure(worker, wheel)
+        self.workers.give_back(worker)
+        answer = json.loads(line)
+        if "refused" in answer:
+            raise MonotrailError(answer["refused"])
+        if "oserror" in answer:
+            raise OSError(*answer["oserror"])
+        return InstalledWheel(**answer["unpacked"])
+
+    def _start(self) -> Helper:
+        import subprocess
+
+        from monotrail._lifeline import Helper
+
+        logger.debug("unpacking wheels: a worker process")
+        command = [
+            sys.executable,
+            "-I",
+            "-S",
+            "-W",
+            "ignore",
+            "-c",
+            _WORKER,
+            *filter(None, sys.path),
+        ]
+        return Helper(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+
+    def _failure(self, worker: Helper, wheel: Path) -> MonotrailError:
+        assert self.workers is not None and worker.stderr is not None
+        self.workers.drop(worker)
+        lines = worker.stderr.read().decode(errors="replace").strip().splitlines()
+        last = lines[-1] if lines else f"exit code {worker.returncode}"
+        return MonotrailError(f"{wheel.name}: the unpacking worker failed: {last}")
+
+
+#: A worker's program: monotrail's ``sys.path`` comes as arguments (``-I -S``: no site).
+_WORKER = "import sys; sys.path[:0] = sys.argv[1:]; import monotrail.store.unpack as u; u.serve()"
+
+
+def serve() -> None:
+    """A worker's loop: a JSON job per line of stdin, a JSON answer per line of stdout, until
+    stdin ends. A wheel refused, or a disk error, is an answer; anything else ends the worker,
+    with its traceback on stderr."""
+    import json
+    from dataclasses import asdict
+
+    for line in sys.stdin:
+        job = json.loads(line)
+        try:
+            done = unpack(Path(job["wheel"]), Path(job["root"]), job["sha256"])
+            answer: dict[str, object] = {"unpacked": asdict(done)}
+        except MonotrailError as err:
+            answer = {"refused": str(err)}
+        except OSError as err:
+            answer = {"oserror": [err.errno, err.strerror, err.filename]}
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
 
 
 def _one_line(err: BaseException) -> str:
