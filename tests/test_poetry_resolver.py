@@ -199,8 +199,8 @@ def test_lock_then_relock_keeps_pinned_versions(
     assert not lock_is_fresh(project)
     assert ensure_lock(project) == project / "poetry.lock"
     err = capsys.readouterr().err
-    assert "Resolved 1 packages with Poetry in " in err
-    assert "Wrote poetry.lock (1 packages)" in err
+    assert "Resolved 1 package with Poetry in " in err
+    assert "Wrote poetry.lock (1 package)" in err
     assert lock_is_fresh(project)
 
     lock = read_lock(project)

@@ -224,8 +224,9 @@ def env_record(
         from monotrail import progress
 
         progress.summary_line(
-            f"Installed {len(env.added)} packages into the store ({len(env.reused)} already "
-            f"there) in {progress.seconds_text(time.perf_counter() - started)}"
+            f"Installed {progress.count_text(len(env.added), 'package')} into the store "
+            f"({len(env.reused)} already there) in "
+            f"{progress.seconds_text(time.perf_counter() - started)}"
         )
     return env.record
 

@@ -136,6 +136,11 @@ def size_text(nbytes: int) -> str:
     return f"{nbytes / 1024:.0f} KiB"
 
 
+def count_text(count: int, noun: str) -> str:
+    """``1 package``, ``2 packages``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def seconds_text(seconds: float) -> str:
     """``0.42s``, ``12.3s``, ``2m 05s``."""
     if seconds < 10:

@@ -147,7 +147,8 @@ def fetch_all(
                 if on_done:
                     on_done(artifact, results[artifact])
         if missing:
-            step.summary = f"Downloaded {len(missing)} files ({progress.size_text(step.bytes)})"
+            files = progress.count_text(len(missing), "file")
+            step.summary = f"Downloaded {files} ({progress.size_text(step.bytes)})"
     return results
 
 

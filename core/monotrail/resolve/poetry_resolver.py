@@ -72,7 +72,7 @@ def ensure_lock(project_dir: Path, poetry: Any = None) -> Path:
             return lock_path
         pool = _pool_with_simple_fallback(poetry.pool, poetry.config, poetry.disable_cache)
         count = _lock(poetry.package, poetry.locker, project_dir, pool)
-    progress.summary_line(f"Wrote {LOCK} ({count} packages)")
+    progress.summary_line(f"Wrote {LOCK} ({progress.count_text(count, 'package')})")
     return lock_path
 
 
@@ -282,7 +282,7 @@ def _lock(package: Any, locker: Any, project_dir: Path, pool: Any) -> int:
         ):
             # No source root: VCS checkouts go to Poetry's default one (in its cache), not a venv.
             packages = solver.solve(use_latest=use_latest).get_solved_packages()
-            step.summary = f"Resolved {len(packages)} packages with Poetry"
+            step.summary = f"Resolved {progress.count_text(len(packages), 'package')} with Poetry"
     except Exception as e:
         if _is_solver_problem(e):
             raise MonotrailError(_solver_problem_message(e, package, pool, project_dir)) from None

@@ -69,6 +69,6 @@ def remembered(
     if packages is None:
         with progress.phase(f"Resolving {what}", unit="packages") as step:
             packages = resolve()
-            step.summary = f"Resolved {len(packages)} packages"
+            step.summary = f"Resolved {progress.count_text(len(packages), 'package')}"
         save(key, packages)
     return packages

@@ -300,11 +300,12 @@ def _fill(
                 (added if made else reused).append(str(package))
                 step.advance()
             if total:
-                step.summary = f"Unpacked {step.done} packages"
+                step.summary = f"Unpacked {progress.count_text(step.done, 'package')}"
         ordered = [entries[p.name] for p in packages]
         if compiler is not None:
             # Entries of read-only stores are used as they are (compiled when they were made).
             compiler.compile_in_place(e.path for e in ordered if layout.is_writable_entry(e.path))
         if compiling.done:
-            compiling.summary = f"Compiled {compiling.done} files to bytecode"
+            files = progress.count_text(compiling.done, "file")
+            compiling.summary = f"Compiled {files} to bytecode"
     return FillReport(ordered, added, reused)
