@@ -448,3 +448,36 @@ def test_tree_digest_leaves_build_output_out_and_sees_edits(tmp_path: Path) -> N
     os.utime(init, ns=(1, 1))
     assert fingerprint.tree_digest(str(tree)) != digest
     assert fingerprint.tree_stamp(str(tree)) != stamp
+
+
+NOISY = """
+_build_wheel = build_wheel
+
+def build_wheel(*args, **kwargs):
+    import sys, warnings
+    print("backend chatter", file=sys.stderr)
+    warnings.warn("backend warning")
+    return _build_wheel(*args, **kwargs)
+"""
+
+
+def test_a_build_backends_output_shows_under_v_only(
+    tmp_path: Path, offline_env: dict[str, str]
+) -> None:
+    tree = write_package(tmp_path / "noisy", "noisy", "0.1", "quiet-1")
+    with open(tree / "tree_backend.py", "a") as handle:
+        handle.write(NOISY)
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "requirements.txt").write_text("../noisy\n")
+    show = [monotrail_exe(), "run", "python", "-c", "import noisy; print(noisy.VALUE)"]
+    proc = run(show, project, offline_env)
+    assert proc.returncode == 0 and proc.stdout.strip() == "quiet-1", proc.stderr
+    assert built_and_fetched(proc.stderr) == [f"Built noisy-0.1-py3-none-any.whl from {tree}"]
+    assert "Resolved 1 package in " in proc.stderr
+    assert "backend warning" not in proc.stderr and "chatter" not in proc.stderr, proc.stderr
+
+    (tree / "noisy" / "__init__.py").write_text("VALUE = 'quiet-2'\n")  # built again, with -v
+    proc = run([*show[:2], "-v", *show[2:]], project, offline_env)
+    assert proc.returncode == 0 and proc.stdout.strip() == "quiet-2", proc.stderr
+    assert "backend warning" in proc.stderr and "backend chatter" not in proc.stderr

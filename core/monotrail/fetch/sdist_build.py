@@ -83,7 +83,8 @@ def build_tree(
             step.summary = f"Built {wheel.name} from {label}"
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    sys.stderr.write(said)  # the debug log of the build, when asked for
+    if said.strip():  # the backend's warnings and the helper's debug log: for -v only
+        logger.debug("the build of %s said:\n%s", label, said.rstrip())
     return wheel
 
 
