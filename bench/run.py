@@ -1,6 +1,6 @@
 """monotrail's benchmarks against pip, Poetry and uv, measured side by side in one run.
 
-    python bench/run.py [workload ...] [--runs N]
+    python bench/run.py [workload[:runs] ...] [--runs N]
 
 Workloads: plotly, data-science, data-science-bytecode, django, warm, startup, scale, ci,
 lockless (default: all). The first call creates bench/.work/venv with monotrail (this checkout),
@@ -715,22 +715,29 @@ WORKLOADS = {
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("workloads", nargs="*", choices=[*WORKLOADS, []], default=[])
+    parser.add_argument(
+        "workloads", nargs="*", default=[], help="NAME or NAME:RUNS (default: all, --runs each)"
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument(
         "--out", default="latest", help="name of the result files in bench/results (NAME.md, .png)"
     )
     parser.add_argument("--before", type=Path, help="a checkout of monotrail to time as well")
     args = parser.parse_args()
-    chosen = args.workloads or list(WORKLOADS)
+    chosen: list[tuple[str, int]] = []
+    for word in args.workloads or list(WORKLOADS):
+        name, _, runs = word.partition(":")
+        if name not in WORKLOADS or not (runs.isdigit() or not runs):
+            parser.error(f"{word}: not NAME or NAME:RUNS, NAME one of {', '.join(WORKLOADS)}")
+        chosen.append((name, int(runs or args.runs)))
     setup()
     if args.before:
         global BEFORE
         BEFORE = install_before(args.before.resolve())
     comparisons: list[Comparison] = []
-    for name in chosen:
+    for name, runs in chosen:
         print(f"== {name}", flush=True)
-        comparisons.extend(WORKLOADS[name](args.runs))
+        comparisons.extend(WORKLOADS[name](runs))
     versions = sh(
         BIN / "python",
         "-c",
@@ -739,7 +746,7 @@ def main() -> int:
     ).strip()
     header = (
         f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}; {versions}; median of {args.runs} runs each."
+        f"Python {platform.python_version()}; {versions}; median of {_runs_text(chosen)}."
     )
     out = REPO / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
@@ -749,6 +756,14 @@ def main() -> int:
     sh(BIN / "python", REPO / "bench/harness.py", out / f"{args.out}.json", out / f"{args.out}.png")
     print((out / f"{args.out}.md").read_text())
     return 0
+
+
+def _runs_text(chosen: list[tuple[str, int]]) -> str:
+    """``3 runs each`` or ``3 runs (startup: 10)``."""
+    counts = [runs for _, runs in chosen]
+    common = max(set(counts), key=counts.count)
+    others = ", ".join(f"{name}: {runs}" for name, runs in chosen if runs != common)
+    return f"{common} runs each" + (f" ({others})" if others else "")
 
 
 if __name__ == "__main__":
