@@ -136,6 +136,14 @@ if __name__ != "__main__":  # monotrail's side; the supervisor imports no subpro
             with self._lock:
                 self._all = [h for h in self._all if h is not helper]
 
+        def failure(self, helper: Helper) -> str:
+            """Why ``helper`` failed (its last line on stderr, else its exit code), once it is
+            dropped."""
+            assert helper.stderr is not None
+            self.drop(helper)
+            lines = helper.stderr.read().decode(errors="replace").strip().splitlines()
+            return lines[-1] if lines else f"exit code {helper.returncode}"
+
         def close(self) -> None:
             for helper in self._all:
                 if helper.stdin is not None:

@@ -160,13 +160,9 @@ class Compiler:
         return Helper(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
     def _failure(self, worker: Helper) -> MonotrailError:
-        assert worker.stderr is not None
-        self.workers.drop(worker)
-        lines = worker.stderr.read().decode(errors="replace").strip().splitlines()
-        last = lines[-1] if lines else f"exit code {worker.returncode}"
-        return MonotrailError(
-            f"compiling bytecode with {self.interpreter.executable} failed: {last}"
-        )
+        why = self.workers.failure(worker)
+        executable = self.interpreter.executable
+        return MonotrailError(f"compiling bytecode with {executable} failed: {why}")
 
 
 def default_workers() -> int:

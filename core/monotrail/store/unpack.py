@@ -411,11 +411,9 @@ class Unpacker:
         )
 
     def _failure(self, worker: Helper, wheel: Path) -> MonotrailError:
-        assert self.workers is not None and worker.stderr is not None
-        self.workers.drop(worker)
-        lines = worker.stderr.read().decode(errors="replace").strip().splitlines()
-        last = lines[-1] if lines else f"exit code {worker.returncode}"
-        return MonotrailError(f"{wheel.name}: the unpacking worker failed: {last}")
+        assert self.workers is not None
+        why = self.workers.failure(worker)
+        return MonotrailError(f"{wheel.name}: the unpacking worker failed: {why}")
 
 
 #: A worker's program: monotrail's ``sys.path`` comes as arguments (``-I -S``: no site).
