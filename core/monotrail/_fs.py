@@ -12,6 +12,8 @@
   umask; what the store publishes from them gets the mode a plain ``mkdir``/``open`` would have
   given, so a store shared by a group (umask 002, setgid folders) stays readable and writable
   for the whole group.
+- ``sha256_file``: a file's sha256 (hex), read in chunks: the integrity hash of artifacts and
+  entry files (``hashlib`` is imported there only: it loads OpenSSL, see ``fingerprint``).
 
 Standard library only: the fast path writes its small caches through here.
 """
@@ -116,3 +118,13 @@ def discard(path: str | os.PathLike[str]) -> None:
         os.rename(path, os.path.join(trash, "x"))
     finally:  # also when another process moved ``path`` first
         shutil.rmtree(trash, ignore_errors=True)
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

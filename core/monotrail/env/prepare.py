@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from monotrail._fs import sha256_file
 from monotrail.env import editables, writer
 from monotrail.env.writer import ProjectSource
 from monotrail.errors import SourceError
@@ -24,7 +25,6 @@ from monotrail.fetch import source_build
 from monotrail.lockfile.model import LockedPackage
 from monotrail.python.interpreter import Interpreter
 from monotrail.store import fill, layout, locks
-from monotrail.store.inventory import sha256_file
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

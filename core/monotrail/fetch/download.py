@@ -177,11 +177,7 @@ def _stream(url: str) -> Iterable[bytes]:
 
 def copy_local(path: Path) -> Path:
     """Put a local wheel or sdist into the artifact cache (by its hash) and return that path."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
-            digest.update(chunk)
-    target = paths.artifacts_dir() / digest.hexdigest() / path.name
+    target = paths.artifacts_dir() / _fs.sha256_file(path) / path.name
     if not target.exists():
         atomic_publish(target, lambda tmp: shutil.copyfile(path, tmp), mkdir=True)
     return target

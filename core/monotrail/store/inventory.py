@@ -7,13 +7,13 @@ the tool that made it: those are the roots that keep environments, and so entrie
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from monotrail import fingerprint, paths
+from monotrail._fs import sha256_file
 from monotrail.env import record
 from monotrail.names import canonical_name
 
@@ -81,14 +81,6 @@ def iter_entries(read_only: bool = True) -> Iterator[StoredEntry]:
             for version in _subdirs(Path(name.path)):
                 for tag in _subdirs(Path(version.path)):
                     yield StoredEntry(name.name, version.name, tag.name, Path(tag.path), writable)
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _changed(files: object, digest_of: Callable[[str], str]) -> str | None:

@@ -98,7 +98,7 @@ def check_members(wheel: Path, archive: zipfile.ZipFile) -> None:
 
 def check_archive(wheel: Path, sha256: str) -> None:
     """Refuse ``wheel`` unless its sha256 is the lock's (a cached file changed since download)."""
-    from monotrail.store.inventory import sha256_file
+    from monotrail._fs import sha256_file
 
     actual = sha256_file(wheel)
     if actual != sha256.lower():

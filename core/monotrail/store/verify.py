@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monotrail import paths
-from monotrail._fs import discard
+from monotrail._fs import discard, sha256_file
 from monotrail.errors import MonotrailError
 from monotrail.names import canonical_name, parse_wheel_name
 from monotrail.store import layout, locks
@@ -29,7 +29,6 @@ from monotrail.store.inventory import (
     StoredEnv,
     iter_entries,
     iter_envs,
-    sha256_file,
     users,
 )
 
