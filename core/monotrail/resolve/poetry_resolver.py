@@ -92,6 +92,7 @@ def lock_elsewhere(project_dir: Path, lock_path: Path) -> int:
 
     project_dir = Path(project_dir).absolute()
     with _poetry_errors(project_dir), tempfile.TemporaryDirectory(dir=paths.tmp_dir()) as tmp:
+        _check_toml(project_dir)
         source = project_dir
         document = tomlkit.parse((project_dir / PYPROJECT).read_text(encoding="utf-8"))
         table = document.get("project")
@@ -102,7 +103,6 @@ def lock_elsewhere(project_dir: Path, lock_path: Path) -> int:
             table["dynamic"] = [name for name in table["dynamic"] if name != "version"]
             source = Path(tmp)
             (source / PYPROJECT).write_text(tomlkit.dumps(document), encoding="utf-8")
-        _check_toml(source)
         pool = _pip_pool(Config.create(reload=True), False)
         # The index is fetched ahead from here on, while the project is read and the solver
         # imported (the dependencies of groups and extras join from the solver's start).
